@@ -1,0 +1,50 @@
+-- Macros shared by staging and validation. Created once in every audit
+-- database, so analysts can use them too.
+--   ca_parse_date(text)  -> DATE: YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY; NULL when
+--                           missing or not a real calendar date (2023-02-30).
+--   ca_npi_is_valid(text) -> BOOLEAN: 10 digits whose last is the Luhn check
+--                           digit over "80840" + the first nine (CMS NPI rule).
+--   ca_ndc11(text)       -> VARCHAR: an NDC as 11 digits (dashed 4-4-2, 5-3-2
+--                           and 5-4-1 forms padded the standard way); the
+--                           trimmed input when it is none of the known forms.
+
+create or replace macro ca_parse_date(value) as (
+    case
+        when regexp_full_match(value, '[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}')
+            then cast(try_strptime(value, '%Y-%m-%d') as date)
+        when regexp_full_match(value, '[0-9]{8}')
+            then cast(try_strptime(value, '%Y%m%d') as date)
+        when regexp_full_match(value, '[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}')
+            then cast(try_strptime(value, '%m/%d/%Y') as date)
+    end
+);
+
+create or replace macro ca_npi_is_valid(n) as (
+    regexp_full_match(n, '[0-9]{10}')
+    and (
+        24
+        + (2 * cast(substr(n, 1, 1) as integer)) // 10 + (2 * cast(substr(n, 1, 1) as integer)) % 10
+        + cast(substr(n, 2, 1) as integer)
+        + (2 * cast(substr(n, 3, 1) as integer)) // 10 + (2 * cast(substr(n, 3, 1) as integer)) % 10
+        + cast(substr(n, 4, 1) as integer)
+        + (2 * cast(substr(n, 5, 1) as integer)) // 10 + (2 * cast(substr(n, 5, 1) as integer)) % 10
+        + cast(substr(n, 6, 1) as integer)
+        + (2 * cast(substr(n, 7, 1) as integer)) // 10 + (2 * cast(substr(n, 7, 1) as integer)) % 10
+        + cast(substr(n, 8, 1) as integer)
+        + (2 * cast(substr(n, 9, 1) as integer)) // 10 + (2 * cast(substr(n, 9, 1) as integer)) % 10
+        + cast(substr(n, 10, 1) as integer)
+    ) % 10 = 0
+);
+
+create or replace macro ca_ndc11(value) as (
+    case
+        when regexp_full_match(value, '[0-9]{11}') then value
+        when regexp_full_match(value, '[0-9]{5}-[0-9]{4}-[0-9]{2}') then replace(value, '-', '')
+        when regexp_full_match(value, '[0-9]{4}-[0-9]{4}-[0-9]{2}') then '0' || replace(value, '-', '')
+        when regexp_full_match(value, '[0-9]{5}-[0-9]{3}-[0-9]{2}')
+            then substr(value, 1, 5) || '0' || substr(value, 7, 3) || substr(value, 11, 2)
+        when regexp_full_match(value, '[0-9]{5}-[0-9]{4}-[0-9]{1}')
+            then substr(value, 1, 5) || substr(value, 7, 4) || '0' || substr(value, 12, 1)
+        else value
+    end
+);
