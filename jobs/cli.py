@@ -1,0 +1,205 @@
+"""Command line: a thin layer mapping options to the library's functions."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from jobs import __version__
+from jobs.errors import AuditError, InputError
+
+DEFAULT_DEMO_OUT = Path("claims-audit-demo")
+DEMO_LINES = 100_000
+
+EXAMPLES = {
+    "run": """examples:
+  claims-audit run --input extracts/2026-11-24 --out audits/2026-11-24 --db audits/audit.duckdb
+  claims-audit run --input ../shared/data/tuva-demo-2023 --out out/demo --config tuva-2023.toml
+
+exit codes: 0 the audit ran (with or without exceptions); 2 the input or the
+configuration cannot be used; 1 anything else (e.g. the database is locked).""",
+    "demo": """example:
+  claims-audit demo                  # writes ./claims-audit-demo/report.html and more""",
+    "generate": """examples:
+  claims-audit generate --out data/synthetic --lines 1000000
+  claims-audit generate --out data/small --lines 50000 --seed 7 --format csv""",
+    "query": """examples:
+  claims-audit query "select rule_id, status, count(*) from findings group by all"
+  claims-audit query --db audits/audit.duckdb --format csv "select * from v_exceptions"
+
+The database is opened read-only: queries never block or change the nightly run.
+Default database: $CLAIMS_AUDIT_DB, else ./claims-audit-demo/audit.duckdb.""",
+    "rules": """examples:
+  claims-audit rules                          # the rule catalog
+  claims-audit rules --show conservative_care # its SQL, parameters bound""",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="claims-audit",
+        description="Audit cervical epidural steroid injection claims (Tuva Input Layer extracts).",
+        epilog="Start with: claims-audit demo",
+    )
+    parser.add_argument("--version", action="version", version=f"claims-audit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    fmt = argparse.RawDescriptionHelpFormatter
+
+    p = sub.add_parser(
+        "run",
+        help="the nightly job: load, validate, audit, report, publish",
+        description="Load Tuva-layout extracts, validate them, run the audit rules, "
+        "write the report and outputs, and publish the audit database atomically.",
+        epilog=EXAMPLES["run"],
+        formatter_class=fmt,
+    )
+    p.add_argument("--input", required=True, type=Path, help="directory of extracts")
+    p.add_argument("--out", required=True, type=Path, help="output directory")
+    p.add_argument("--db", type=Path, help="audit database (default: OUT/audit.duckdb)")
+    p.add_argument("--config", type=Path, help="TOML configuration file")
+    _log_options(p)
+
+    p = sub.add_parser(
+        "demo",
+        help="generate a synthetic data set and audit it",
+        description="Generate a realistic synthetic data set with planted violations "
+        "and run the audit on it.",
+        epilog=EXAMPLES["demo"],
+        formatter_class=fmt,
+    )
+    p.add_argument("--out", type=Path, default=DEFAULT_DEMO_OUT, help="output directory")
+    p.add_argument("--lines", type=int, default=DEMO_LINES, help="medical claim lines")
+    _log_options(p)
+
+    p = sub.add_parser(
+        "generate",
+        help="write a synthetic Tuva-layout data set with planted violations",
+        description="Write synthetic extracts (full Tuva width) and expected_findings.csv.",
+        epilog=EXAMPLES["generate"],
+        formatter_class=fmt,
+    )
+    p.add_argument("--out", required=True, type=Path, help="output directory")
+    p.add_argument("--lines", required=True, type=int, help="medical claim lines")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+
+    p = sub.add_parser(
+        "query",
+        help="read-only SQL on the audit database",
+        description="Run one SQL statement on the audit database, read-only.",
+        epilog=EXAMPLES["query"],
+        formatter_class=fmt,
+    )
+    p.add_argument("sql", help="the SQL statement")
+    p.add_argument("--db", type=Path, help="audit database")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+
+    p = sub.add_parser(
+        "rules",
+        help="the rule catalog",
+        description="List the rules (id, version, title, severity, citation, parameters), "
+        "or print one rule's SQL with the parameter values bound.",
+        epilog=EXAMPLES["rules"],
+        formatter_class=fmt,
+    )
+    p.add_argument("--show", metavar="RULE", help="print this rule's SQL, parameters bound")
+    p.add_argument("--config", type=Path, help="bind the parameters of this configuration")
+    return parser
+
+
+def _log_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--log-json", action="store_true", help="JSON lines on stderr")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args.input, args.out, args.db, args.config, args.log_json)
+        if args.command == "demo":
+            return _demo(args.out, args.lines, args.log_json)
+        if args.command == "generate":
+            return _generate(args.out, args.lines, args.seed, args.format)
+        if args.command == "query":
+            from jobs.query import run_query
+
+            return run_query(_query_db(args.db), args.sql, args.format, sys.stdout)
+        if args.command == "rules":
+            return _rules(args.show, args.config)
+    except AuditError as exc:
+        print(f"claims-audit: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("claims-audit: interrupted", file=sys.stderr)
+        return 1
+    return 1
+
+
+def _run(
+    input_dir: Path, out: Path, db: Path | None, config: Path | None, log_json: bool
+) -> int:
+    from jobs.log import Log
+    from jobs.pipeline import run
+    from jobs.summary import print_summary
+
+    log = Log("json" if log_json else "auto")
+    result = run(input_dir, out, db, config, log)
+    print_summary(result, sys.stdout)
+    return result.exit_code
+
+
+def _demo(out: Path, lines: int, log_json: bool) -> int:
+    from jobs.generate import generate
+
+    data = out / "input"
+    print(f"generating {lines:,} synthetic claim lines in {data} ...", file=sys.stderr)
+    generate(data, lines=lines, seed=0, fmt="parquet")
+    return _run(data, out, None, None, log_json)
+
+
+def _generate(out: Path, lines: int, seed: int, fmt: str) -> int:
+    from jobs.generate import generate
+
+    if lines < 1:
+        raise InputError("--lines must be at least 1")
+    result = generate(out, lines=lines, seed=seed, fmt=fmt, progress=lambda m: print(m, file=sys.stderr))
+    print(f"wrote {out}: " + ", ".join(f"{k} {v:,}" for k, v in result.row_counts.items()))
+    print(f"expected findings: {result.n_expected_findings:,} ({out / 'expected_findings.csv'})")
+    return 0
+
+
+def _query_db(db: Path | None) -> Path:
+    if db is not None:
+        return db
+    env = os.environ.get("CLAIMS_AUDIT_DB")
+    return Path(env) if env else DEFAULT_DEMO_OUT / "audit.duckdb"
+
+
+def _rules(show: str | None, config_path: Path | None) -> int:
+    from jobs.config import load_config
+    from jobs.rules import bind_sql, load_rules
+
+    config = load_config(config_path)
+    rules = load_rules()
+    if show:
+        match = [r for r in rules if r.id == show]
+        if not match:
+            raise InputError(f"no rule {show!r}; rules: {', '.join(r.id for r in rules)}")
+        rule = match[0]
+        values = dict(config.parameters)
+        values.setdefault("eligibility_supplied", True)
+        print(bind_sql(rule.sql, values))
+        return 0
+    for r in rules:
+        print(f"{r.id}  v{r.version}  [{r.severity}]  {r.title}")
+        print(f"    citation:   {r.citation}")
+        if r.parameters:
+            bound = ", ".join(f"{p}={config.parameters.get(p, '(run fact)')}" for p in r.parameters)
+            print(f"    parameters: {bound}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,369 @@
+"""Load extracts into the audit database: raw -> staged (normalized) -> loaded.
+
+For each table:
+
+* ``raw_<table>``: the contract columns as read, text, with lineage
+  (``source_file``, ``record_number``: 1-based position among the file's data
+  records). Parquet files are read in place through a view; CSV files are
+  parsed once into a table (re-parsing CSV for every check would be slow).
+  Columns the contract does not list are never read, so member direct
+  identifiers never reach the database.
+* ``stg_<table>``: a view normalizing ``raw_<table>`` (trimmed, '' -> NULL,
+  codes upper-case without dots, NDCs as 11 digits). Validation runs on it.
+* ``<table>``: the accepted rows with typed columns (see ``jobs.schema``),
+  written once validation has decided which rows are rejected.
+
+CSV records DuckDB cannot parse (wrong number of fields, bad quoting, invalid
+UTF-8) are counted and kept in ``csv_bad_records`` so that rows read always
+equal rows accepted plus rows rejected.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+import duckdb
+
+from jobs import schema
+from jobs.config import Config
+from jobs.errors import InputError
+from jobs.inputs import SourceFile
+from jobs.resources import sql_dir
+from jobs.schema import TABLES, Table
+
+
+def q(identifier: str) -> str:
+    """Quote an SQL identifier."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def lit(text: str) -> str:
+    """Quote an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def install_macros(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute((sql_dir() / "staging" / "macros.sql").read_text())
+
+
+def create_support_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        create table if not exists csv_bad_records (
+            table_name varchar, source_file varchar, record_number bigint,
+            error_type varchar, error_message varchar, raw_line varchar
+        )
+        """
+    )
+
+
+# ---------------------------------------------------------------- raw
+
+
+@dataclass
+class _Mapping:
+    """Which extract column feeds each contract column of one file."""
+
+    select: list[str]  # SQL expressions, one per contract column, aliased
+    found: list[str]
+
+
+def _describe(con: duckdb.DuckDBPyConnection, reader: str) -> list[tuple[str, str]]:
+    rows = con.execute(f"describe select * from {reader}").fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
+def _map_columns(
+    table: Table, source: SourceFile, described: list[tuple[str, str]], config: Config
+) -> _Mapping:
+    by_name = {name.strip().lower(): (name, typ) for name, typ in described}
+    select = []
+    found = []
+    for column in table.columns:
+        wanted = config.source_column(table.name, column.name)
+        hit = by_name.get(wanted.strip().lower())
+        if hit is None:
+            if column.required:
+                renamed = "" if wanted == column.name else f" (configured as {wanted!r})"
+                raise InputError(
+                    f"{source.path}: required column {column.name}{renamed} is missing; "
+                    f"rename it under [columns.{table.name}] in the config if the extract "
+                    f"uses another name"
+                )
+            select.append(f"cast(null as varchar) as {q(column.name)}")
+            continue
+        name, typ = hit
+        found.append(column.name)
+        expr = q(name)
+        if typ.upper().startswith("TIMESTAMP"):
+            expr = f"cast(cast({expr} as date) as varchar)"
+        elif typ.upper() != "VARCHAR":
+            expr = f"cast({expr} as varchar)"
+        select.append(f"{expr} as {q(column.name)}")
+    if table.one_of and not set(table.one_of) & set(found):
+        raise InputError(
+            f"{source.path}: table {table.name} needs column "
+            f"{' or '.join(table.one_of)}; neither is present"
+        )
+    return _Mapping(select=select, found=found)
+
+
+def _csv_reader(path: str, rejects: str) -> str:
+    return (
+        f"read_csv({lit(path)}, all_varchar = true, header = true, ignore_errors = true, "
+        f"store_rejects = true, rejects_table = {lit(rejects)}, "
+        f"rejects_scan = {lit(rejects + '_scan')}, sample_size = 20480)"
+    )
+
+
+def load_raw(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    files: list[SourceFile],
+    config: Config,
+) -> None:
+    """Create ``raw_<table>`` over `files` and count rows read per file."""
+    parts = []
+    for i, source in enumerate(files):
+        path = str(source.path)
+        if source.format == "parquet":
+            reader = f"read_parquet({lit(path)}, file_row_number = true)"
+            try:
+                described = _describe(con, reader)
+            except duckdb.Error as exc:
+                raise InputError(f"{path}: cannot be read as Parquet ({_first_line(exc)})") from None
+            described = [(n, t) for n, t in described if n != "file_row_number"]
+            mapping = _map_columns(table, source, described, config)
+            name = f"raw_{table.name}_{i}"
+            con.execute(
+                f"create or replace view {name} as select {lit(path)} as source_file, "
+                f"file_row_number + 1 as record_number, {', '.join(mapping.select)} from {reader}"
+            )
+            source.rows_read = con.execute(
+                f"select coalesce(sum(row_group_num_rows), 0) from "
+                f"(select distinct row_group_id, row_group_num_rows from parquet_metadata({lit(path)}))"
+            ).fetchone()[0]
+        else:
+            rejects = f"csv_rejects_{table.name}_{i}"
+            reader = _csv_reader(path, rejects)
+            try:
+                described = _describe(con, reader)
+            except duckdb.Error as exc:
+                raise InputError(f"{path}: cannot be read as CSV ({_first_line(exc)})") from None
+            mapping = _map_columns(table, source, described, config)
+            name = f"raw_{table.name}_{i}"
+            try:
+                # row_number() over () follows the file's record order (DuckDB keeps
+                # insertion order); records DuckDB skips are put back below.
+                con.execute(
+                    f"create or replace table {name} as select {lit(path)} as source_file, "
+                    f"row_number() over () as record_number, {', '.join(mapping.select)} "
+                    f"from {reader}"
+                )
+            except duckdb.Error as exc:
+                raise InputError(f"{path}: cannot be read as CSV ({_first_line(exc)})") from None
+            header = [n for n, _ in described]
+            n_bad = _collect_bad_records(con, table, source, name, rejects, header, config)
+            source.rows_read = con.execute(f"select count(*) from {name}").fetchone()[0] + n_bad
+        source.columns_found = mapping.found
+        parts.append(f"select * from {name}")
+    con.execute(f"create or replace view raw_{table.name} as " + " union all ".join(parts))
+
+
+def _collect_bad_records(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    source: SourceFile,
+    raw_name: str,
+    rejects: str,
+    header: list[str],
+    config: Config,
+) -> int:
+    """Move DuckDB's CSV rejects into ``csv_bad_records``; renumber good records.
+
+    DuckDB reports a skipped record by ``line`` = its record number + 1 (the
+    header). Good records were numbered 1..G in order; each skipped record b
+    (ascending) shifts every good record numbered >= b up by one.
+    """
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where table_name = ?", [rejects]
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    bad = con.execute(
+        f"""
+        select line - 1 as record_number,
+               string_agg(distinct error_type, '; ' order by error_type) as error_type,
+               min(error_message) as error_message,
+               min(csv_line) as raw_line
+        from {rejects}
+        group by line
+        order by line
+        """
+    ).fetchall()
+    con.execute(f"drop table if exists {rejects}")
+    con.execute(f"drop table if exists {rejects}_scan")
+    if not bad:
+        return 0
+    con.execute("create or replace temp table _bad_positions (b bigint)")
+    con.executemany("insert into _bad_positions values (?)", [(r[0],) for r in bad])
+    con.execute(
+        f"""
+        update {raw_name} as r
+        set record_number = r.record_number + (
+            select count(*) from (
+                select b - row_number() over (order by b) as good_before from _bad_positions
+            ) as p
+            where p.good_before < r.record_number
+        )
+        """
+    )
+    keep = {config.source_column(table.name, c).lower() for c in table.column_names}
+    rows = []
+    for record_number, error_type, message, raw_line in bad:
+        n_fields = _field_count(raw_line)
+        if error_type in ("MISSING COLUMNS", "TOO MANY COLUMNS") and n_fields is not None:
+            message = f"the record has {n_fields} fields, the header {len(header)}"
+        rows.append(
+            (
+                table.name,
+                str(source.path),
+                record_number,
+                error_type.lower(),
+                message,
+                _redact_line(raw_line, header, keep),
+            )
+        )
+    con.executemany("insert into csv_bad_records values (?, ?, ?, ?, ?, ?)", rows)
+    return len(bad)
+
+
+def _field_count(raw_line: str | None) -> int | None:
+    if raw_line is None:
+        return None
+    try:
+        return len(next(csv.reader(io.StringIO(raw_line))))
+    except (csv.Error, StopIteration):
+        return None
+
+
+def _redact_line(raw_line: str | None, header: list[str], keep: set[str]) -> str:
+    """Keep only the fields of contract columns (never member identifiers).
+
+    A broken record's fields are matched to the header by position as far as
+    they go; the result is a JSON-like text of name: value pairs.
+    """
+    if raw_line is None:
+        return ""
+    try:
+        fields = next(csv.reader(io.StringIO(raw_line)))
+    except (csv.Error, StopIteration):
+        fields = []
+    pairs = []
+    for name, value in zip(header, fields, strict=False):
+        if name.strip().lower() in keep:
+            pairs.append(f"{name}={value}")
+    return "; ".join(pairs)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+# ---------------------------------------------------------------- staged
+
+
+def _normalize(column: schema.Column) -> str:
+    base = f"nullif(trim({q(column.name)}), '')"
+    kind = column.kind
+    if kind == schema.LOWER:
+        expr = f"lower({base})"
+    elif kind in (schema.HCPCS, schema.MODIFIER):
+        expr = f"upper({base})"
+    elif kind in (schema.DX, schema.CODE):
+        expr = f"nullif(replace(upper({base}), '.', ''), '')"
+    elif kind == schema.REVENUE:
+        expr = (
+            f"case when regexp_full_match({base}, '[0-9]{{3}}') then '0' || {base} "
+            f"else upper({base}) end"
+        )
+    elif kind == schema.NDC:
+        expr = f"ca_ndc11({base})"
+    else:
+        expr = base
+    return f"{expr} as {q(column.name)}"
+
+
+def create_staged_view(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    cols = ", ".join(_normalize(c) for c in table.columns)
+    con.execute(
+        f"create or replace view stg_{table.name} as "
+        f"select source_file, record_number, {cols} from raw_{table.name}"
+    )
+
+
+# ---------------------------------------------------------------- loaded
+
+
+def _typed(column: schema.Column) -> str:
+    name = q(column.name)
+    kind = column.kind
+    if kind == schema.DATE:
+        return f"ca_parse_date({name}) as {name}"
+    if kind == schema.AMOUNT:
+        return f"try_cast({name} as decimal(18, 2)) as {name}"
+    if kind == schema.NUMBER:
+        return f"try_cast({name} as double) as {name}"
+    if kind == schema.INTEGER:
+        return f"try_cast({name} as integer) as {name}"
+    return name
+
+
+def create_loaded_table(con: duckdb.DuckDBPyConnection, table: Table, run_id: str) -> None:
+    """Write the accepted rows of ``stg_<table>`` as the typed table ``<table>``."""
+    cols = [_typed(c) for c in table.columns]
+    if table.name == "medical_claim":
+        cols.append(
+            "coalesce(ca_parse_date(claim_line_start_date), ca_parse_date(claim_start_date)) "
+            "as service_date"
+        )
+    cols += ["s.source_file", "s.record_number", f"{lit(run_id)} as run_id"]
+    con.execute(schema.create_table_sql(table))
+    con.execute(
+        f"""
+        insert into {table.name}
+        select {', '.join(cols)}
+        from stg_{table.name} as s
+        anti join rejected_keys as r
+            on r.table_name = {lit(table.name)}
+            and r.source_file = s.source_file
+            and r.record_number = s.record_number
+        """
+    )
+
+
+def create_empty_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    con.execute(schema.create_table_sql(table))
+
+
+def drop_staging(con: duckdb.DuckDBPyConnection, table: Table, n_files: int) -> None:
+    con.execute(f"drop view if exists stg_{table.name}")
+    con.execute(f"drop view if exists raw_{table.name}")
+    for i in range(n_files):
+        con.execute(f"drop view if exists raw_{table.name}_{i}")
+        con.execute(f"drop table if exists raw_{table.name}_{i}")
+
+
+__all__ = [
+    "TABLES",
+    "create_empty_table",
+    "create_loaded_table",
+    "create_staged_view",
+    "create_support_tables",
+    "drop_staging",
+    "install_macros",
+    "load_raw",
+]

@@ -1,0 +1,75 @@
+"""`claims-audit query`: read-only SQL on the audit database."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TextIO
+
+import duckdb
+
+from jobs.errors import InputError
+
+BATCH = 10_000
+
+
+def run_query(db: Path, sql: str, fmt: str, out: TextIO) -> int:
+    if not Path(db).exists():
+        raise InputError(f"no audit database at {db} (pass --db, or run claims-audit demo first)")
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error as exc:
+        raise InputError(f"{db}: cannot be opened read-only ({_first(exc)})") from None
+    try:
+        cur = con.execute(sql)
+    except duckdb.Error as exc:
+        raise InputError(f"query failed: {_first(exc)}") from None
+    if cur.description is None:
+        return 0
+    names = [d[0] for d in cur.description]
+    if fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(names)
+        while rows := cur.fetchmany(BATCH):
+            writer.writerows(rows)
+    elif fmt == "json":
+        out.write("[")
+        first = True
+        while rows := cur.fetchmany(BATCH):
+            for row in rows:
+                out.write(("\n" if first else ",\n") + json.dumps(dict(zip(names, row, strict=True)), default=_json))
+                first = False
+        out.write("\n]\n")
+    else:
+        _table(names, cur, out)
+    con.close()
+    return 0
+
+
+def _table(names: list[str], cur: Any, out: TextIO, limit: int = 1000) -> None:
+    rows = cur.fetchmany(limit + 1)
+    more = len(rows) > limit
+    rows = [["" if v is None else str(v) for v in r] for r in rows[:limit]]
+    widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
+    out.write("  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip() + "\n")
+    out.write("  ".join("-" * w for w in widths) + "\n")
+    for r in rows:
+        out.write("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() + "\n")
+    if more:
+        out.write(f"... more than {limit} rows; use --format csv for all of them\n")
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _first(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
