@@ -416,6 +416,39 @@ class _Job:
                     )
                 con.execute("detach previous")
         con.execute("insert into findings_history select * from findings")
+        self._run_history()
+
+    def _run_history(self) -> None:
+        """Every earlier run from the journal, plus this one (as succeeded)."""
+        con = self.con
+        assert con is not None
+        self.manifest["status"] = "succeeded"
+        self.manifest["exit_code"] = 0
+        history = publish.read_history(self.db_path) + [self.manifest]
+        con.execute(
+            """
+            create or replace table run_history (
+                run_id varchar, status varchar, started_at varchar, ended_at varchar,
+                exit_code integer, tool_version varchar, n_findings bigint, manifest json
+            )
+            """
+        )
+        con.executemany(
+            "insert into run_history values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    m.get("run_id"),
+                    m.get("status"),
+                    m.get("started_at"),
+                    m.get("ended_at"),
+                    m.get("exit_code"),
+                    m.get("tool_version"),
+                    (m.get("findings") or {}).get("total"),
+                    json.dumps(m, sort_keys=True, default=str),
+                )
+                for m in history
+            ],
+        )
 
     def _write_outputs(self) -> None:
         from jobs import report
@@ -441,33 +474,14 @@ class _Job:
     def _publish(self, outputs: list[Path]) -> None:
         con = self.con
         assert con is not None
-        self.manifest["status"] = "succeeded"
-        self.manifest["exit_code"] = 0
         self.manifest["ended_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         self.manifest["stage_seconds"] = dict(self.log.timings)
-        history = publish.read_history(self.db_path) + [self.manifest]
         con.execute(
-            """
-            create or replace table run_history (
-                run_id varchar, status varchar, started_at varchar, ended_at varchar,
-                exit_code integer, tool_version varchar, n_findings bigint, manifest json
-            )
-            """
-        )
-        con.executemany(
-            "insert into run_history values (?, ?, ?, ?, ?, ?, ?, ?)",
+            "update run_history set ended_at = ?, manifest = ? where run_id = ?",
             [
-                (
-                    m.get("run_id"),
-                    m.get("status"),
-                    m.get("started_at"),
-                    m.get("ended_at"),
-                    m.get("exit_code"),
-                    m.get("tool_version"),
-                    (m.get("findings") or {}).get("total"),
-                    json.dumps(m, sort_keys=True, default=str),
-                )
-                for m in history
+                self.manifest["ended_at"],
+                json.dumps(self.manifest, sort_keys=True, default=str),
+                self.run_id,
             ],
         )
         from jobs import marts
