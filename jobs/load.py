@@ -349,12 +349,18 @@ def create_empty_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     con.execute(schema.create_table_sql(table))
 
 
-def drop_staging(con: duckdb.DuckDBPyConnection, table: Table, n_files: int) -> None:
+def drop_staging(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """Drop the raw and staged relations of `table` (views over input files, CSV copies)."""
+    rows = con.execute(
+        "select table_name, 'table' from duckdb_tables() where table_name like ? "
+        "union all select view_name, 'view' from duckdb_views() where view_name like ?",
+        [f"raw_{table.name}%", f"raw_{table.name}%"],
+    ).fetchall()
     con.execute(f"drop view if exists stg_{table.name}")
     con.execute(f"drop view if exists raw_{table.name}")
-    for i in range(n_files):
-        con.execute(f"drop view if exists raw_{table.name}_{i}")
-        con.execute(f"drop table if exists raw_{table.name}_{i}")
+    for name, kind in rows:
+        if name != f"raw_{table.name}":
+            con.execute(f"drop {kind} if exists {q(name)}")
 
 
 __all__ = [

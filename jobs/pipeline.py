@@ -260,19 +260,9 @@ class _Job:
             )
 
     def _load_reference(self) -> None:
-        from jobs.resources import expectations_dir
+        from jobs.suites import load_code_validity
 
-        validity = expectations_dir() / "code_validity.csv"
-        assert self.con is not None
-        self.con.execute(
-            "create or replace table code_validity as select * from "
-            f"read_csv({load.lit(str(validity))}, all_varchar = true, header = true)"
-        )
-        self.con.execute(
-            "create or replace table code_validity as select code, "
-            "cast(valid_from as date) as valid_from, cast(valid_to as date) as valid_to, note "
-            "from code_validity"
-        )
+        load_code_validity(self.con)
 
     def _validate(self) -> None:
         from jobs import validate
@@ -290,7 +280,7 @@ class _Job:
             if name in self.files:
                 with self.log.stage(f"store:{name}"):
                     load.create_loaded_table(con, table, self.run_id)
-                load.drop_staging(con, table, len(self.files[name]))
+                load.drop_staging(con, table)
             else:
                 load.create_empty_table(con, table)
         con.execute("drop table if exists rejected_keys")

@@ -41,7 +41,7 @@ def validate(
     con: duckdb.DuckDBPyConnection, table: Table, run_id: str
 ) -> list[ExpectationOutcome]:
     """Run the table's suite on ``stg_<table>`` and record the failing rows."""
-    outcomes = validate_table(con, f"stg_{table.name}", load_suite(table.name))
+    outcomes = validate_table(con, table.name, load_suite(table.name))
     for o in outcomes:
         con.execute(
             "insert into validation_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

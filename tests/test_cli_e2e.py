@@ -1,0 +1,262 @@
+"""End-to-end: the real `claims-audit run` on real-format extracts (issue #2)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+
+import duckdb
+import pytest
+
+from tests.conftest import FIXTURES
+
+CONTRACT_COLUMNS = [
+    "run_id", "rule_id", "rule_version", "status", "severity", "claim_id",
+    "claim_line_number", "person_id", "rendering_npi", "service_date", "hcpcs_code",
+    "paid_amount", "evidence",
+]  # fmt: skip
+OUTPUTS = ["exceptions.csv", "exceptions.parquet", "rejected_rows.csv", "report.html", "manifest.json"]
+
+
+def read_csv(path):
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def finding_keys(out):
+    return sorted(
+        (r["claim_id"], r["claim_line_number"], r["rule_id"], r["status"])
+        for r in read_csv(out / "exceptions.csv")
+    )
+
+
+def assert_one_line_error(result, *needles):
+    assert result.returncode == 2, result.stderr + result.stdout
+    assert "Traceback" not in result.stderr + result.stdout
+    message = [line for line in result.stderr.splitlines() if line.startswith("claims-audit:")]
+    assert len(message) == 1, result.stderr
+    for needle in needles:
+        assert needle in message[0], message[0]
+
+
+@pytest.fixture(scope="module")
+def tuva10_run(tmp_path_factory, tuva10):
+    from tests.conftest import run_cli
+
+    out = tmp_path_factory.mktemp("tuva10") / "out"
+    result = run_cli("run", "--input", tuva10, "--out", out)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out, result
+
+
+def test_tuva10_writes_every_output(tuva10_run, tuva10):
+    out, result = tuva10_run
+    for name in OUTPUTS:
+        assert (out / name).is_file(), name
+    assert (out / "audit.duckdb").is_file()
+    assert not list(out.glob(".*tmp-*")), "temporary outputs left behind"
+    assert "report.html" in result.stdout and "findings:" in result.stdout
+    with open(out / "exceptions.csv", newline="") as fh:
+        assert next(csv.reader(fh)) == CONTRACT_COLUMNS
+
+
+def test_tuva10_manifest_counts_and_fingerprints(tuva10_run, tuva10):
+    out, _ = tuva10_run
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "succeeded" and manifest["exit_code"] == 0
+    by_table = {f["table"]: f for f in manifest["inputs"]}
+    assert set(by_table) == {"medical_claim", "pharmacy_claim", "eligibility"}
+    assert by_table["medical_claim"]["rows_read"] == 2075
+    assert by_table["pharmacy_claim"]["rows_read"] == 291
+    assert by_table["eligibility"]["rows_read"] == 31
+    for f in manifest["inputs"]:
+        assert f["rows_read"] == f["rows_accepted"] + f["rows_rejected"]
+        digest = hashlib.sha256(open(f["path"], "rb").read()).hexdigest()
+        assert f["sha256"] == digest
+    assert manifest["parameters"]["conservative_min_days"] == 42
+    assert {r["id"] for r in manifest["rules"]} >= {"qualifying_dx", "conservative_care"}
+    for stage in ("load", "validate", "audit", "report"):
+        assert stage in manifest["stage_seconds"]
+    assert manifest["value_sets"]
+
+
+def test_tuva10_database_holds_loaded_tables_and_history(tuva10_run):
+    out, _ = tuva10_run
+    con = duckdb.connect(str(out / "audit.duckdb"), read_only=True)
+    assert con.execute("select count(*) from medical_claim").fetchone()[0] == 2075
+    cols = {r[0] for r in con.execute("describe eligibility").fetchall()}
+    assert {"person_id", "enrollment_start_date", "source_file", "record_number", "run_id"} <= cols
+    assert not {"social_security_number", "first_name", "last_name", "address", "phone"} & cols
+    (n_runs,) = con.execute("select count(*) from run_history").fetchone()
+    assert n_runs == 1
+    lineage = con.execute(
+        "select count(*) from medical_claim where source_file is null or record_number is null"
+    ).fetchone()[0]
+    assert lineage == 0
+    assert con.execute("select count(*) from findings").fetchone()[0] == len(
+        read_csv(out / "exceptions.csv")
+    )
+
+
+def test_tuva10_query_command_is_read_only(tuva10_run, cli):
+    out, _ = tuva10_run
+    db = out / "audit.duckdb"
+    res = cli("query", "--db", db, "--format", "csv", "select count(*) as n from medical_claim")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines() == ["n", "2075"]
+    res = cli("query", "--db", db, "--format", "json", "select 1 as a, 'x' as b")
+    assert json.loads(res.stdout) == [{"a": 1, "b": "x"}]
+    res = cli("query", "--db", db, "delete from medical_claim")
+    assert_one_line_error(res, "query failed")
+    res = cli("query", "--db", db, "select count(*) from medical_claim")
+    assert "2075" in res.stdout
+
+
+def test_rerun_gives_the_same_findings_and_keeps_history(tmp_path, tuva10, cli):
+    out = tmp_path / "out"
+    first = cli("run", "--input", tuva10, "--out", out)
+    assert first.returncode == 0, first.stderr[-2000:]
+    rows1 = [{k: v for k, v in r.items() if k != "run_id"} for r in read_csv(out / "exceptions.csv")]
+    second = cli("run", "--input", tuva10, "--out", out)
+    assert second.returncode == 0, second.stderr[-2000:]
+    rows2 = [{k: v for k, v in r.items() if k != "run_id"} for r in read_csv(out / "exceptions.csv")]
+    assert rows1 == rows2 and rows1
+    con = duckdb.connect(str(out / "audit.duckdb"), read_only=True)
+    runs = con.execute("select count(distinct run_id) from findings_history").fetchone()[0]
+    assert runs == 2
+    assert con.execute("select count(*) from run_history").fetchone()[0] == 2
+
+
+def test_failed_run_leaves_database_and_outputs_untouched(tmp_path, tuva10, cli):
+    out = tmp_path / "out"
+    assert cli("run", "--input", tuva10, "--out", out).returncode == 0
+    before = {name: (out / name).read_bytes() for name in OUTPUTS}
+    db_before = (out / "audit.duckdb").read_bytes()
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for name in ("eligibility.csv", "pharmacy_claim.csv"):
+        shutil.copy(tuva10 / name, broken / name)
+    text = (tuva10 / "medical_claim.csv").read_text().splitlines()
+    header = text[0].replace("rendering_npi", "rendering_provider")
+    (broken / "medical_claim.csv").write_text("\n".join([header, *text[1:]]) + "\n")
+
+    res = cli("run", "--input", broken, "--out", out)
+    assert_one_line_error(res, "medical_claim.csv", "rendering_npi")
+    assert {name: (out / name).read_bytes() for name in OUTPUTS} == before
+    assert (out / "audit.duckdb").read_bytes() == db_before
+    failed = list((out / "failed").glob("*/manifest.json"))
+    assert len(failed) == 1
+    manifest = json.loads(failed[0].read_text())
+    assert manifest["status"] == "failed" and manifest["exit_code"] == 2
+    journal = [json.loads(x) for x in (out / "audit.runs.jsonl").read_text().splitlines()]
+    assert [m["status"] for m in journal] == ["succeeded", "failed"]
+
+    # the next good run records the failed one in the database's history
+    assert cli("run", "--input", tuva10, "--out", out).returncode == 0
+    con = duckdb.connect(str(out / "audit.duckdb"), read_only=True)
+    statuses = [r[0] for r in con.execute("select status from v_runs").fetchall()]
+    assert statuses == ["succeeded", "failed", "succeeded"]
+
+
+READER = textwrap.dedent(
+    """
+    import sys, time, duckdb
+    con = duckdb.connect(sys.argv[1], read_only=True)
+    n = con.execute("select count(*) from findings").fetchone()[0]
+    print("open", n, flush=True)
+    time.sleep(float(sys.argv[2]))
+    print("still", con.execute("select count(*) from findings").fetchone()[0], flush=True)
+    """
+)
+
+
+def test_reader_holding_the_database_does_not_fail_the_run(tmp_path, tuva10, cli):
+    out = tmp_path / "out"
+    assert cli("run", "--input", tuva10, "--out", out).returncode == 0
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(out / "audit.duckdb"), "60"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first = reader.stdout.readline().split()
+        assert first[0] == "open"
+        res = cli("run", "--input", tuva10, "--out", out)
+        assert res.returncode == 0, res.stderr[-2000:]
+        # a new reader sees the new database; the old reader still reads its snapshot
+        con = duckdb.connect(str(out / "audit.duckdb"), read_only=True)
+        assert con.execute("select count(*) from run_history").fetchone()[0] == 2
+        con.close()
+    finally:
+        reader.kill()
+        reader.wait()
+
+
+def test_second_writer_fails_fast_with_exit_1(tmp_path, tuva10, cli):
+    out = tmp_path / "out"
+    out.mkdir()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl,sys,time; f=open(sys.argv[1],'a'); fcntl.flock(f, fcntl.LOCK_EX); "
+            "print('locked', flush=True); time.sleep(60)",
+            str(out / "audit.duckdb.lock"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        start = time.time()
+        res = cli("run", "--input", tuva10, "--out", out)
+        assert res.returncode == 1
+        assert "locked by another claims-audit run" in res.stderr
+        assert time.time() - start < 30
+        assert not (out / "audit.duckdb").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_garbage_file_exits_2(tmp_path, cli):
+    inp = tmp_path / "in"
+    inp.mkdir()
+    (inp / "medical_claim.csv").write_bytes(bytes(range(256)) * 50)
+    res = cli("run", "--input", inp, "--out", tmp_path / "out")
+    assert_one_line_error(res, "medical_claim.csv")
+
+
+def test_invalid_config_exits_2(tmp_path, tuva10, cli):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("[parameters]\nconservative_min_days = 'six weeks'\n")
+    res = cli("run", "--input", tuva10, "--out", tmp_path / "out", "--config", cfg)
+    assert_one_line_error(res, "bad.toml", "conservative_min_days")
+
+
+def test_missing_input_directory_exits_2(tmp_path, cli):
+    res = cli("run", "--input", tmp_path / "nope", "--out", tmp_path / "out")
+    assert_one_line_error(res, "not a directory")
+
+
+def test_tuva2023_needs_a_column_mapping(tmp_path, tuva2023, cli):
+    res = cli("run", "--input", tuva2023, "--out", tmp_path / "out")
+    assert_one_line_error(res, "person_id", "medical_claim.csv")
+
+
+def test_tuva2023_runs_with_the_mapping_and_ignores_lumbar_esi(tmp_path, tuva2023, cli):
+    out = tmp_path / "out"
+    res = cli("run", "--input", tuva2023, "--out", out, "--config", FIXTURES / "tuva-2023.toml")
+    assert res.returncode == 0, res.stderr[-3000:]
+    manifest = json.loads((out / "manifest.json").read_text())
+    for f in manifest["inputs"]:
+        assert f["rows_read"] == f["rows_accepted"] + f["rows_rejected"]
+    flagged_codes = {r["hcpcs_code"] for r in read_csv(out / "exceptions.csv")}
+    assert not flagged_codes & {"62322", "62323", "64483", "64484"}
