@@ -146,6 +146,8 @@ def _run(
 
     log = Log("json" if log_json else "auto")
     result = run(input_dir, out, db, config, log)
+    if result.exit_code:
+        print(f"claims-audit: {result.message}", file=sys.stderr)
     print_summary(result, sys.stdout)
     return result.exit_code
 

@@ -21,8 +21,11 @@ equal rows accepted plus rows rejected.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
@@ -110,11 +113,41 @@ def _map_columns(
     return _Mapping(select=select, found=found)
 
 
-def _csv_reader(path: str, rejects: str) -> str:
+def read_csv_header(path: Path) -> list[str]:
+    """The header record of a CSV (or CSV.gz) file, de-duplicated.
+
+    DuckDB's dialect sniffer gives up on files whose sample holds a broken
+    record, so the job reads the header itself and tells DuckDB the dialect:
+    comma-separated, double-quoted (RFC 4180), every column text.
+    """
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
+            header = next(csv.reader(fh), None)
+    except (OSError, EOFError, csv.Error) as exc:
+        raise InputError(f"{path}: cannot be read as CSV ({exc})") from None
+    if not header:
+        raise InputError(f"{path}: empty file, no header record")
+    names: list[str] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(header):
+        name = raw.lstrip("\ufeff").strip() or f"column_{i + 1}"
+        candidate, n = name, 1
+        while candidate.lower() in seen:
+            n += 1
+            candidate = f"{name}_{n}"
+        seen.add(candidate.lower())
+        names.append(candidate)
+    return names
+
+
+def _csv_reader(path: str, rejects: str, header: list[str]) -> str:
+    columns = "{" + ", ".join(f"{lit(h)}: 'VARCHAR'" for h in header) + "}"
     return (
-        f"read_csv({lit(path)}, all_varchar = true, header = true, ignore_errors = true, "
+        f"read_csv({lit(path)}, header = true, auto_detect = false, columns = {columns}, "
+        f"delim = ',', quote = '\"', escape = '\"', ignore_errors = true, "
         f"store_rejects = true, rejects_table = {lit(rejects)}, "
-        f"rejects_scan = {lit(rejects + '_scan')}, sample_size = 20480)"
+        f"rejects_scan = {lit(rejects + '_scan')})"
     )
 
 
@@ -147,11 +180,9 @@ def load_raw(
             ).fetchone()[0]
         else:
             rejects = f"csv_rejects_{table.name}_{i}"
-            reader = _csv_reader(path, rejects)
-            try:
-                described = _describe(con, reader)
-            except duckdb.Error as exc:
-                raise InputError(f"{path}: cannot be read as CSV ({_first_line(exc)})") from None
+            header = read_csv_header(source.path)
+            reader = _csv_reader(path, rejects, header)
+            described = [(h, "VARCHAR") for h in header]
             mapping = _map_columns(table, source, described, config)
             name = f"raw_{table.name}_{i}"
             try:
@@ -164,7 +195,6 @@ def load_raw(
                 )
             except duckdb.Error as exc:
                 raise InputError(f"{path}: cannot be read as CSV ({_first_line(exc)})") from None
-            header = [n for n, _ in described]
             n_bad = _collect_bad_records(con, table, source, name, rejects, header, config)
             source.rows_read = con.execute(f"select count(*) from {name}").fetchone()[0] + n_bad
         source.columns_found = mapping.found
@@ -220,7 +250,7 @@ def _collect_bad_records(
         )
         """
     )
-    keep = {config.source_column(table.name, c).lower() for c in table.column_names}
+    keep = {config.source_column(table.name, c).lower() for c in (*table.key, "person_id")}
     rows = []
     for record_number, error_type, message, raw_line in bad:
         n_fields = _field_count(raw_line)
@@ -250,22 +280,24 @@ def _field_count(raw_line: str | None) -> int | None:
 
 
 def _redact_line(raw_line: str | None, header: list[str], keep: set[str]) -> str:
-    """Keep only the fields of contract columns (never member identifiers).
+    """What can safely be kept of a record DuckDB could not parse, as JSON.
 
-    A broken record's fields are matched to the header by position as far as
-    they go; the result is a JSON-like text of name: value pairs.
+    Its fields no longer line up with the header, so only the key columns
+    (matched by position) and the field counts are kept: a shifted field
+    must never carry a member identifier into the rejected rows.
     """
-    if raw_line is None:
-        return ""
     try:
-        fields = next(csv.reader(io.StringIO(raw_line)))
+        fields = next(csv.reader(io.StringIO(raw_line or "")))
     except (csv.Error, StopIteration):
         fields = []
-    pairs = []
-    for name, value in zip(header, fields, strict=False):
-        if name.strip().lower() in keep:
-            pairs.append(f"{name}={value}")
-    return "; ".join(pairs)
+    values: dict[str, object] = {
+        name: value
+        for name, value in zip(header, fields, strict=False)
+        if name.strip().lower() in keep
+    }
+    values["fields_in_record"] = len(fields)
+    values["fields_in_header"] = len(header)
+    return json.dumps(values)
 
 
 def _first_line(exc: Exception) -> str:

@@ -154,7 +154,8 @@ def _record_failure(
         publish.append_history(db_path, manifest)
     except OSError as write_error:
         log.warning("could not record the failed run", error=str(write_error))
-    log.event("run failed", level="error", run_id=run_id, exit_code=code, error=message)
+    if log.mode == "json":
+        log.event("run failed", level="error", run_id=run_id, exit_code=code, error=message)
     return RunResult(run_id, code, manifest, out_dir, db_path, message=message)
 
 
@@ -223,6 +224,9 @@ class _Job:
                 for f in files:
                     f.sha256 = hashes[f.path].result()
         self._pool.shutdown()
+        self.manifest["inputs"] = [
+            _file_entry(f) for name in TABLES for f in self.files.get(name, [])
+        ]
 
     def _connect(self) -> None:
         build = publish.building_path(self.db_path, self.run_id)

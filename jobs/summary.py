@@ -11,9 +11,8 @@ def print_summary(result: RunResult, out: TextIO) -> None:
     m = result.manifest
     w = out.write
     if result.exit_code != 0:
-        w(f"claims-audit run {result.run_id}: FAILED (exit {result.exit_code})\n")
-        w(f"  {result.message}\n")
-        w(f"  manifest: {result.out_dir / 'failed' / result.run_id / 'manifest.json'}\n")
+        failed = result.out_dir / "failed" / result.run_id / "manifest.json"
+        w(f"claims-audit run {result.run_id}: FAILED (exit {result.exit_code}); manifest {failed}\n")
         return
     totals = m.get("findings", {})
     w(f"claims-audit run {result.run_id}: audit complete\n\n")
