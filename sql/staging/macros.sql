@@ -19,9 +19,10 @@ create or replace macro ca_parse_date(value) as (
     end
 );
 
+-- The CASE guards the casts: DuckDB evaluates both sides of AND, and a value
+-- shorter than 10 digits must give false, not a conversion error.
 create or replace macro ca_npi_is_valid(n) as (
-    regexp_full_match(n, '[0-9]{10}')
-    and (
+    case when not regexp_full_match(n, '[0-9]{10}') then false else (
         24
         + (2 * cast(substr(n, 1, 1) as integer)) // 10 + (2 * cast(substr(n, 1, 1) as integer)) % 10
         + cast(substr(n, 2, 1) as integer)
@@ -33,7 +34,7 @@ create or replace macro ca_npi_is_valid(n) as (
         + cast(substr(n, 8, 1) as integer)
         + (2 * cast(substr(n, 9, 1) as integer)) // 10 + (2 * cast(substr(n, 9, 1) as integer)) % 10
         + cast(substr(n, 10, 1) as integer)
-    ) % 10 = 0
+    ) % 10 = 0 end
 );
 
 create or replace macro ca_ndc11(value) as (

@@ -1,0 +1,29 @@
+"""Staging tables as the loader builds them, for validation tests and the benchmark."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jobs import schema
+from jobs.resources import sql_dir
+
+
+def load_macros(con: Any) -> None:
+    """Create the ca_* staging macros, as the loader does in every audit database."""
+    con.execute((sql_dir() / "staging" / "macros.sql").read_text(encoding="utf-8"))
+
+
+def create_stg_table(con: Any, table: str) -> None:
+    """Create an empty stg_<table>: every contract column VARCHAR + source_file, record_number."""
+    cols = [f"{name} varchar" for name in schema.TABLES[table].column_names]
+    cols += ["source_file varchar", "record_number bigint"]
+    con.execute(f"create or replace table stg_{table} ({', '.join(cols)})")
+
+
+def insert_rows(con: Any, table: str, rows: list[dict[str, Any]], source_file: str = "in.csv"):
+    """Insert rows (dicts of column -> text; missing columns NULL), numbered 1.. in order."""
+    for number, row in enumerate(rows, start=1):
+        names = list(row) + ["source_file", "record_number"]
+        values = list(row.values()) + [source_file, number]
+        marks = ", ".join("?" for _ in names)
+        con.execute(f"insert into stg_{table} ({', '.join(names)}) values ({marks})", values)
