@@ -18,6 +18,7 @@ Every section is optional::
     member_ids = "hashed"          # "hashed" (default) or "raw" (internal use only)
     max_lines_per_provider = 200
     min_provider_lines = 10
+    max_drilldown_lines = 10000    # flagged lines detailed in the report in all (file size)
 
     [engine]
     memory_limit = "4GB"           # DuckDB memory limit; larger work spills to disk
@@ -51,6 +52,7 @@ class Config:
     member_ids: str = "hashed"
     max_lines_per_provider: int = 200
     min_provider_lines: int = 10
+    max_drilldown_lines: int = 10_000
     memory_limit: str = "4GB"
     threads: int = 2
     temp_directory: Path | None = None
@@ -131,13 +133,13 @@ def _from_dict(raw: dict[str, Any], path: Path, where: str) -> Config:
             raise InputError(f"{where}: [reference] ndc_crosswalk {crosswalk} does not exist")
         cfg.ndc_crosswalk = crosswalk
 
-    keys = {"member_ids", "max_lines_per_provider", "min_provider_lines"}
+    keys = {"member_ids", "max_lines_per_provider", "min_provider_lines", "max_drilldown_lines"}
     section = _section(raw, "report", keys, where)
     if "member_ids" in section:
         if section["member_ids"] not in MEMBER_ID_MODES:
             raise InputError(f"{where}: [report] member_ids must be one of {MEMBER_ID_MODES}")
         cfg.member_ids = section["member_ids"]
-    for key in ("max_lines_per_provider", "min_provider_lines"):
+    for key in ("max_lines_per_provider", "min_provider_lines", "max_drilldown_lines"):
         if key in section:
             setattr(cfg, key, _positive_int(section[key], where, f"[report] {key}"))
 

@@ -1,86 +1,153 @@
 """The compliance report: one self-contained HTML file.
 
-Numbers are computed in SQL into a plain context dict; the Jinja templates in
-``reports/templates`` only present them (autoescape on).
+`build_context` (jobs/report_context.py) computes every number in SQL into a plain data
+context; the Jinja templates in ``reports/templates`` only present it, with formatting
+done by the filters below and autoescape on for every template. CSS and JavaScript
+(``reports/assets``) are inlined, and a Content-Security-Policy allows only those two
+blocks (by hash) and no network at all.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+import re
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 from jobs.config import Config
+from jobs.report_context import build_context
 from jobs.resources import reports_dir
 
+DASH = "—"
+# C0/C1 controls (but tab and newline) and bidirectional overrides/isolates: never
+# meaningful in claims data, and bidi controls can make text display as something else.
+_UNSAFE_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
-    cur = con.execute(sql, params or [])
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+def _clean(value: Any) -> Any:
+    """Jinja finalize: every `{{ ... }}` output passes here before escaping."""
+    kind = type(value)
+    if kind is str:
+        return _UNSAFE_CHARS.sub("\ufffd", value) if _UNSAFE_CHARS.search(value) else value
+    if value is None:
+        return ""
+    if kind is not Markup and isinstance(value, str):
+        return _UNSAFE_CHARS.sub("\ufffd", value)
+    return value
 
 
-def build_context(
-    con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], config: Config
-) -> dict[str, Any]:
-    by_rule = _rows(
-        con,
-        """
-        select s.rule_id, s.title, s.severity, s.lines_checked, s.lines_exempt,
-               count(f.rule_id) as n_findings,
-               coalesce(sum(f.paid_amount) filter (where f.status = 'fail'), 0) as fail_amount
-        from rule_stats as s
-        left join findings as f on f.rule_id = s.rule_id
-        group by all
-        order by min(s.rowid)
-        """,
+def money(value: Any) -> str:
+    if value is None:
+        return DASH
+    amount = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    sign = "-" if amount < 0 else ""
+    return f"{sign}${abs(amount):,.2f}"
+
+
+def count(value: Any) -> str:
+    if value is None:
+        return DASH
+    return f"{int(value):,}"
+
+
+def pct(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return DASH
+    return f"{float(value) * 100:.{digits}f}%"
+
+
+def percentile(value: Any) -> str:
+    if value is None:
+        return DASH
+    return f"{float(value):.0f}"
+
+
+def pvalue(value: Any) -> str:
+    if value is None:
+        return DASH
+    v = float(value)
+    if v < 0.0001:
+        return "<0.0001"
+    return f"{v:.2g}" if v < 0.01 else f"{v:.3f}"
+
+
+def expected(value: Any) -> str:
+    """An expected count in words: "about 4.5", "fewer than one"."""
+    v = float(value or 0)
+    if v < 1:
+        return "fewer than one"
+    return f"about {v:,.1f}" if v < 10 else f"about {v:,.0f}"
+
+
+def sortnum(value: Any) -> str:
+    """A plain number for a data-v sort key (empty for missing)."""
+    if value is None:
+        return ""
+    v = float(value)
+    if math.isnan(v):
+        return ""
+    return f"{v:.6g}"
+
+
+def date(value: Any) -> str:
+    if value is None:
+        return DASH
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def status_label(value: str | None) -> str:
+    return (value or "").replace("_", " ")
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(reports_dir() / "templates")),
+        autoescape=True,
+        undefined=StrictUndefined,
+        finalize=_clean,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
     )
-    by_provider = _rows(
-        con,
-        """
-        with lines as (
-            select distinct coalesce(rendering_npi, 'unknown provider') as provider,
-                   claim_id, claim_line_number, status, paid_amount
-            from findings
-        )
-        select provider,
-               count(distinct (claim_id, claim_line_number)) as n_lines,
-               coalesce(sum(paid_amount) filter (where status = 'fail'), 0) as fail_amount
-        from lines
-        group by provider
-        order by fail_amount desc, provider
-        limit 50
-        """,
+    env.filters.update(
+        money=money,
+        count=count,
+        pct=pct,
+        percentile=percentile,
+        pvalue=pvalue,
+        sortnum=sortnum,
+        expected=expected,
+        date=date,
+        status_label=status_label,
     )
-    return {
-        "manifest": manifest,
-        "by_rule": by_rule,
-        "by_provider": by_provider,
-        "inputs": manifest.get("inputs", []),
-        "totals": manifest.get("findings", {}),
-    }
-
-
-def _money(value: Any) -> str:
-    return f"${float(value or 0):,.2f}"
+    return env
 
 
 def render(context: dict[str, Any]) -> str:
-    env = Environment(
-        loader=FileSystemLoader(str(reports_dir() / "templates")),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["money"] = _money
-    env.filters["count"] = lambda v: f"{int(v or 0):,}"
-    return env.get_template("report.html.j2").render(**context)
+    return environment().get_template("report.html.j2").render(**context)
 
 
 def write_report(
-    con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], config: Config, path: Path
+    con: duckdb.DuckDBPyConnection,
+    manifest: dict[str, Any],
+    config: Config,
+    path: Path,
+    *,
+    member_key: bytes | None = None,
+    generated_at: str | None = None,
 ) -> None:
-    html = render(build_context(con, manifest, config))
-    path.write_text(html, encoding="utf-8")
+    """Write the report of the run in `con` to `path`.
+
+    member_key: the HMAC key for member pseudonyms; by default CLAIMS_AUDIT_MEMBER_KEY,
+    else the key file beside the database named by manifest['db'].
+    """
+    context = build_context(con, manifest, config, member_key=member_key, generated_at=generated_at)
+    Path(path).write_text(render(context), encoding="utf-8")

@@ -1,0 +1,221 @@
+"""Checks that the numbers in a rendered report equal those of the run's outputs.
+
+Every expected value is computed independently from the run's outputs (exceptions.parquet,
+the manifest, the audit database), never from the report's own code. Used on synthetic
+databases (test_numbers.py) and on a generated end-to-end run (test_e2e_browser.py).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import duckdb
+import pytest
+from html_tree import Node, number, table_rows
+
+STATUSES = ("fail", "insufficient_history", "review")
+
+
+def q(rendered, sql: str) -> list[tuple]:
+    """Query the run's exceptions.parquet as table `x`."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"create view x as select * from read_parquet('{rendered.exceptions}')")
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def db(rendered, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(rendered.built.db_path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def k(rendered, key: str) -> str:
+    """Text of the element marked data-k=key (exactly one)."""
+    found = rendered.doc.find_all(pred=lambda n: n.attrs.get("data-k") == key)
+    assert len(found) == 1, f"data-k={key}: {len(found)} elements"
+    return found[0].clean_text()
+
+
+def check_totals(rendered) -> None:
+    (n, lines, providers) = q(
+        rendered,
+        "select count(*), count(distinct (claim_id, claim_line_number)), "
+        "count(distinct coalesce(rendering_npi, '')) from x",
+    )[0]
+    (dollars,) = q(
+        rendered,
+        "select sum(paid_amount) from (select distinct claim_id, claim_line_number, paid_amount "
+        "from x where status = 'fail')",
+    )[0]
+    totals = rendered.manifest["findings"]
+    assert n > 0 and lines > 0 and dollars > 0  # a run worth checking
+    assert number(k(rendered, "findings")) == n == totals["total"]
+    assert number(k(rendered, "lines_with_findings")) == lines == totals["lines_with_findings"]
+    assert number(k(rendered, "dollars_at_risk")) == dollars
+    assert Decimal(str(totals["dollars_at_risk"])) == dollars
+    assert number(k(rendered, "providers_with_findings")) == providers
+
+
+def check_statuses(rendered) -> None:
+    counts = dict(q(rendered, "select status, count(*) from x group by status"))
+    lines = dict(
+        q(
+            rendered,
+            "select status, count(distinct (claim_id, claim_line_number)) from x group by status",
+        )
+    )
+    paid = dict(
+        q(
+            rendered,
+            "select status, sum(paid_amount) from (select distinct status, claim_id, "
+            "claim_line_number, paid_amount from x) group by status",
+        )
+    )
+    assert set(counts) <= set(STATUSES) and "fail" in counts
+    for status in STATUSES:
+        assert number(k(rendered, f"status_findings_{status}")) == counts.get(status, 0)
+        assert counts.get(status, 0) == rendered.manifest["findings"]["by_status"].get(status, 0)
+        assert number(k(rendered, f"status_lines_{status}")) == lines.get(status, 0)
+        assert number(k(rendered, f"status_paid_{status}")) == paid.get(status, Decimal("0"))
+        recorded = rendered.manifest["findings"]["paid_amount_by_status"].get(status, 0)
+        assert Decimal(str(recorded)).quantize(Decimal("0.01")) == paid.get(status, Decimal("0"))
+
+
+def _rules_rows(rendered) -> dict[str, Node]:
+    table = rendered.doc.by_id("rules-table")
+    return {
+        row.attrs["data-rule"]: row
+        for row in table.find("tbody").children
+        if isinstance(row, Node) and row.tag == "tr"
+    }
+
+
+def check_rules(rendered) -> None:
+    counts = dict(q(rendered, "select rule_id, count(*) from x group by rule_id"))
+    fail_paid = dict(
+        q(
+            rendered,
+            "select rule_id, sum(paid_amount) from (select distinct rule_id, claim_id, "
+            "claim_line_number, paid_amount from x where status = 'fail') group by rule_id",
+        )
+    )
+    manifest_counts = {r["id"]: r["findings"] for r in rendered.manifest["rules"]}
+    rows = _rules_rows(rendered)
+    assert set(rows) == set(manifest_counts)
+    for rule_id, row in rows.items():
+        cells = {c.attrs.get("data-k"): c.clean_text() for c in row.find_all("td")}
+        assert number(cells["rule_findings"]) == counts.get(rule_id, 0) == manifest_counts[rule_id]
+        assert number(cells["rule_fail_paid"]) == fail_paid.get(rule_id, Decimal("0"))
+
+
+def check_shares(rendered) -> None:
+    (audited,) = db(rendered, "select count(*) from mart_esi_lines where exclusion_reason is null")[
+        0
+    ]
+    shares = dict(
+        db(
+            rendered,
+            "select f.rule_id, count(distinct (f.claim_id, f.claim_line_number)) from findings f "
+            "join mart_esi_lines m on m.claim_id = f.claim_id "
+            "and m.claim_line_number = f.claim_line_number and m.exclusion_reason is null "
+            "group by f.rule_id",
+        )
+    )
+    for rule_id, row in _rules_rows(rendered).items():
+        share_cell = row.find_all("td")[5]
+        if (
+            rule_id not in shares
+        ):  # no audited ESI line flagged (guidance_unbundled flags 77003 lines)
+            assert (
+                share_cell.clean_text().startswith("n/a") or float(share_cell.attrs["data-v"]) == 0
+            )
+        else:
+            assert float(share_cell.attrs["data-v"]) == pytest.approx(
+                shares[rule_id] / audited, rel=1e-5
+            )
+
+
+def _providers(rendered) -> dict[str, list[str]]:
+    table = rendered.doc.by_id("providers-table")
+    out = {}
+    for cells in table_rows(table):
+        texts = [c.clean_text() for c in cells]
+        key = texts[1] or "(unknown)"
+        assert key not in out
+        out[key] = texts
+    return out
+
+
+def check_providers(rendered) -> None:
+    rules = [r["id"] for r in rendered.manifest["rules"]]
+    providers = _providers(rendered)
+    expected_lines = dict(
+        q(
+            rendered,
+            "select coalesce(rendering_npi, '(unknown)'), "
+            "count(distinct (claim_id, claim_line_number)) from x group by 1",
+        )
+    )
+    expected_dollars = dict(
+        q(
+            rendered,
+            "select coalesce(rendering_npi, '(unknown)'), sum(paid_amount) from (select distinct "
+            "rendering_npi, claim_id, claim_line_number, paid_amount from x where status = 'fail') "
+            "group by 1",
+        )
+    )
+    per_rule = {
+        (npi, rule): n
+        for npi, rule, n in q(
+            rendered,
+            "select coalesce(rendering_npi, '(unknown)'), rule_id, count(*) from x group by 1, 2",
+        )
+    }
+    with_findings = {key for key, row in providers.items() if number(row[4]) > 0}
+    assert with_findings == set(expected_lines)
+    if "(unknown)" in providers:
+        assert providers["(unknown)"][0] == "unknown provider"
+    for key, row in providers.items():
+        assert number(row[4]) == expected_lines.get(key, 0), key
+        assert number(row[6]) == expected_dollars.get(key, Decimal("0")), key
+        for i, rule in enumerate(rules):
+            cell = row[11 + i]
+            assert (int(cell) if cell else 0) == per_rule.get((key, rule), 0), (key, rule)
+    assert sum(number(r[6]) for r in providers.values()) == Decimal(
+        str(rendered.manifest["findings"]["dollars_at_risk"])
+    ).quantize(Decimal("0.01"))
+
+
+def check_provider_rates(rendered) -> None:
+    audited = dict(
+        db(
+            rendered,
+            "select coalesce(rendering_npi, '(unknown)'), count(*) from mart_esi_lines "
+            "where exclusion_reason is null group by 1",
+        )
+    )
+    failed = dict(
+        db(
+            rendered,
+            "select coalesce(m.rendering_npi, '(unknown)'), count(*) from mart_esi_lines m "
+            "where m.exclusion_reason is null and exists (select 1 from findings f where "
+            "f.status = 'fail' and f.claim_id = m.claim_id "
+            "and f.claim_line_number = m.claim_line_number) "
+            "group by 1",
+        )
+    )
+    for key, row in _providers(rendered).items():
+        assert number(row[3]) == audited.get(key, 0), key
+        assert number(row[5]) == failed.get(key, 0), key
+        if audited.get(key):
+            shown = float(row[7].rstrip("%")) / 100
+            assert shown == pytest.approx(failed.get(key, 0) / audited[key], abs=0.00051)
+    overall = sum(failed.values()) / sum(audited.values())
+    assert float(k(rendered, "overall_rate").rstrip("%")) / 100 == pytest.approx(
+        overall, abs=0.00005
+    )
