@@ -98,8 +98,7 @@ def _from_dict(raw: dict[str, Any], path: Path, where: str) -> Config:
     for table, renames in raw.get("columns", {}).items():
         if table not in TABLES:
             raise InputError(
-                f"{where}: [columns.{table}] names no input table "
-                f"(tables: {', '.join(TABLES)})"
+                f"{where}: [columns.{table}] names no input table (tables: {', '.join(TABLES)})"
             )
         if not isinstance(renames, dict):
             raise InputError(f"{where}: [columns.{table}] must map contract columns to names")
@@ -151,7 +150,9 @@ def _from_dict(raw: dict[str, Any], path: Path, where: str) -> Config:
     if "threads" in section:
         cfg.threads = _positive_int(section["threads"], where, "[engine] threads")
     if "temp_directory" in section:
-        cfg.temp_directory = _path(section["temp_directory"], base, where, "[engine] temp_directory")
+        cfg.temp_directory = _path(
+            section["temp_directory"], base, where, "[engine] temp_directory"
+        )
     return cfg
 
 

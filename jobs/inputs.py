@@ -84,7 +84,9 @@ def discover(input_dir: Path) -> dict[str, list[SourceFile]]:
         else:
             files = [entry]
         found[table] = [
-            SourceFile(table=table, path=p.resolve(), format=_format_of(p) or "csv", bytes=p.stat().st_size)
+            SourceFile(
+                table=table, path=p.resolve(), format=_format_of(p) or "csv", bytes=p.stat().st_size
+            )
             for p in files
         ]
 

@@ -166,7 +166,9 @@ def load_raw(
             try:
                 described = _describe(con, reader)
             except duckdb.Error as exc:
-                raise InputError(f"{path}: cannot be read as Parquet ({_first_line(exc)})") from None
+                raise InputError(
+                    f"{path}: cannot be read as Parquet ({_first_line(exc)})"
+                ) from None
             described = [(n, t) for n, t in described if n != "file_row_number"]
             mapping = _map_columns(table, source, described, config)
             name = f"raw_{table.name}_{i}"
@@ -176,7 +178,8 @@ def load_raw(
             )
             source.rows_read = con.execute(
                 f"select coalesce(sum(row_group_num_rows), 0) from "
-                f"(select distinct row_group_id, row_group_num_rows from parquet_metadata({lit(path)}))"
+                "(select distinct row_group_id, row_group_num_rows "
+                f"from parquet_metadata({lit(path)}))"
             ).fetchone()[0]
         else:
             rejects = f"csv_rejects_{table.name}_{i}"
@@ -367,7 +370,7 @@ def create_loaded_table(con: duckdb.DuckDBPyConnection, table: Table, run_id: st
     con.execute(
         f"""
         insert into {table.name}
-        select {', '.join(cols)}
+        select {", ".join(cols)}
         from stg_{table.name} as s
         anti join rejected_keys as r
             on r.table_name = {lit(table.name)}

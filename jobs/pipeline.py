@@ -259,9 +259,7 @@ class _Job:
             with self.log.stage(f"load:{name}", f"{len(files)} file(s)"):
                 load.load_raw(con, table, files, self.config)
                 load.create_staged_view(con, table)
-            self.log.event(
-                f"read {name}", rows=sum(f.rows_read for f in files), files=len(files)
-            )
+            self.log.event(f"read {name}", rows=sum(f.rows_read for f in files), files=len(files))
 
     def _load_reference(self) -> None:
         from jobs.suites import load_code_validity
@@ -386,7 +384,7 @@ class _Job:
         """Carry the findings history over from the published database."""
         con = self.con
         assert con is not None
-        con.execute(f"create table findings_history as select * from findings limit 0")
+        con.execute("create table findings_history as select * from findings limit 0")
         if self.db_path.exists():
             try:
                 con.execute(f"attach {load.lit(str(self.db_path))} as previous (read_only)")
@@ -513,7 +511,9 @@ def _finding_totals(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "select count(*), count(distinct (claim_id, claim_line_number)) from findings"
     ).fetchone()
     by_status = dict(
-        con.execute("select status, count(*) from findings group by status order by status").fetchall()
+        con.execute(
+            "select status, count(*) from findings group by status order by status"
+        ).fetchall()
     )
     amounts = dict(
         con.execute(

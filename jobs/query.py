@@ -40,7 +40,10 @@ def run_query(db: Path, sql: str, fmt: str, out: TextIO) -> int:
         first = True
         while rows := cur.fetchmany(BATCH):
             for row in rows:
-                out.write(("\n" if first else ",\n") + json.dumps(dict(zip(names, row, strict=True)), default=_json))
+                out.write(
+                    ("\n" if first else ",\n")
+                    + json.dumps(dict(zip(names, row, strict=True)), default=_json)
+                )
                 first = False
         out.write("\n]\n")
     else:

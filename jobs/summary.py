@@ -12,7 +12,10 @@ def print_summary(result: RunResult, out: TextIO) -> None:
     w = out.write
     if result.exit_code != 0:
         failed = result.out_dir / "failed" / result.run_id / "manifest.json"
-        w(f"claims-audit run {result.run_id}: FAILED (exit {result.exit_code}); manifest {failed}\n")
+        w(
+            f"claims-audit run {result.run_id}: FAILED (exit {result.exit_code}); "
+            f"manifest {failed}\n"
+        )
         return
     totals = m.get("findings", {})
     w(f"claims-audit run {result.run_id}: audit complete\n\n")
@@ -33,7 +36,9 @@ def print_summary(result: RunResult, out: TextIO) -> None:
     w(f"\nfindings: {totals.get('total', 0):,} ({statuses})\n")
     w(f"paid dollars at risk (fail): ${totals.get('dollars_at_risk', 0):,.2f}\n")
     stages = m.get("stage_seconds", {})
-    top = [k for k in ("load", "validate", "audit", "fingerprint", "report", "publish") if k in stages]
+    top = [
+        k for k in ("load", "validate", "audit", "fingerprint", "report", "publish") if k in stages
+    ]
     w("time: " + ", ".join(f"{k} {stages[k]:.1f}s" for k in top) + "\n\n")
     w(f"report:     {result.out_dir / 'report.html'}\n")
     w(f"exceptions: {result.out_dir / 'exceptions.csv'}\n")

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -21,7 +22,13 @@ CONTRACT_COLUMNS = [
     "claim_line_number", "person_id", "rendering_npi", "service_date", "hcpcs_code",
     "paid_amount", "evidence",
 ]  # fmt: skip
-OUTPUTS = ["exceptions.csv", "exceptions.parquet", "rejected_rows.csv", "report.html", "manifest.json"]
+OUTPUTS = [
+    "exceptions.csv",
+    "exceptions.parquet",
+    "rejected_rows.csv",
+    "report.html",
+    "manifest.json",
+]
 
 
 def read_csv(path):
@@ -77,7 +84,7 @@ def test_tuva10_manifest_counts_and_fingerprints(tuva10_run, tuva10):
     assert by_table["eligibility"]["rows_read"] == 31
     for f in manifest["inputs"]:
         assert f["rows_read"] == f["rows_accepted"] + f["rows_rejected"]
-        digest = hashlib.sha256(open(f["path"], "rb").read()).hexdigest()
+        digest = hashlib.sha256(Path(f["path"]).read_bytes()).hexdigest()
         assert f["sha256"] == digest
     assert manifest["parameters"]["conservative_min_days"] == 42
     assert {r["id"] for r in manifest["rules"]} >= {"qualifying_dx", "conservative_care"}
@@ -122,10 +129,14 @@ def test_rerun_gives_the_same_findings_and_keeps_history(tmp_path, tuva10, cli):
     out = tmp_path / "out"
     first = cli("run", "--input", tuva10, "--out", out)
     assert first.returncode == 0, first.stderr[-2000:]
-    rows1 = [{k: v for k, v in r.items() if k != "run_id"} for r in read_csv(out / "exceptions.csv")]
+    rows1 = [
+        {k: v for k, v in r.items() if k != "run_id"} for r in read_csv(out / "exceptions.csv")
+    ]
     second = cli("run", "--input", tuva10, "--out", out)
     assert second.returncode == 0, second.stderr[-2000:]
-    rows2 = [{k: v for k, v in r.items() if k != "run_id"} for r in read_csv(out / "exceptions.csv")]
+    rows2 = [
+        {k: v for k, v in r.items() if k != "run_id"} for r in read_csv(out / "exceptions.csv")
+    ]
     assert rows1 == rows2 and rows1
     con = duckdb.connect(str(out / "audit.duckdb"), read_only=True)
     runs = con.execute("select count(distinct run_id) from findings_history").fetchone()[0]

@@ -13,7 +13,10 @@ from jobs.errors import InputError
 from jobs.inputs import discover
 from jobs.schema import TABLES
 
-HEADER = "claim_id,claim_line_number,person_id,claim_start_date,hcpcs_code,rendering_npi,diagnosis_code_1"
+HEADER = (
+    "claim_id,claim_line_number,person_id,claim_start_date,hcpcs_code,rendering_npi,"
+    "diagnosis_code_1"
+)
 
 
 def con():
@@ -134,7 +137,17 @@ def test_normalization_of_messy_values(tmp_path):
         "select claim_id, person_id, claim_start_date, hcpcs_code, rendering_npi, "
         "diagnosis_code_1, revenue_center_code, claim_type, diagnosis_code_2 from stg_medical_claim"
     ).fetchone()
-    assert row == ("7", "p1", "20230105", "62321", "1234567893", "M5412", "0420", "professional", None)
+    assert row == (
+        "7",
+        "p1",
+        "20230105",
+        "62321",
+        "1234567893",
+        "M5412",
+        "0420",
+        "professional",
+        None,
+    )
 
 
 def test_parquet_typed_columns_become_text(tmp_path):
@@ -148,7 +161,8 @@ def test_parquet_typed_columns_become_text(tmp_path):
     c = con()
     files = read(c, tmp_path)
     row = c.execute(
-        "select record_number, claim_id, claim_start_date, claim_end_date, rendering_npi, paid_amount "
+        "select record_number, claim_id, claim_start_date, claim_end_date, rendering_npi, "
+        "paid_amount "
         "from stg_medical_claim"
     ).fetchone()
     assert row == (1, "1", "2023-01-05", "2023-01-06", "1234567893", "12.5")

@@ -134,7 +134,7 @@ def test_warnings_keep_the_row_and_are_counted(rejection_run):
     manifest = json.loads((out / "manifest.json").read_text())
     med = [f for f in manifest["inputs"] if f["table"] == "medical_claim"][0]
     warned = 0
-    for claim_id, (_, reason, warning) in CASES.items():
+    for claim_id, (_, _, warning) in CASES.items():
         if warning:
             warned += 1
             assert claim_id in kept
@@ -163,6 +163,7 @@ def test_too_many_rejected_rows_stop_the_run_but_keep_the_evidence(tmp_path, cli
     assert not (out / "exceptions.csv").exists() and not (out / "audit.duckdb").exists()
     failed = list((out / "failed").iterdir())
     assert len(failed) == 1
-    kept = list(csv.DictReader(open(failed[0] / "rejected_rows.csv")))
+    with open(failed[0] / "rejected_rows.csv", newline="") as fh:
+        kept = list(csv.DictReader(fh))
     assert len(kept) == 10
     assert json.loads((failed[0] / "manifest.json").read_text())["status"] == "failed"

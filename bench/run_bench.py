@@ -1,0 +1,158 @@
+"""The benchmark: floor, baseline and `claims-audit run` in one session.
+
+Generates the data once per size (cached under --data-dir), runs each
+contender in its own process, measures wall time and peak RSS with
+/usr/bin/time, and writes BENCHMARKS.md. Not part of the test suite.
+
+    python bench/run_bench.py --sizes 1m,10m,100m --baseline-sizes 1m,10m --csv-size 10m
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PY = sys.executable
+CLI = [PY, "-m", "jobs.cli"]
+
+
+def lines_of(size: str) -> int:
+    size = size.lower()
+    factor = {"k": 1_000, "m": 1_000_000}.get(size[-1], 1)
+    return int(float(size.rstrip("km")) * factor)
+
+
+def measure(cmd: list[str], log: Path) -> dict:
+    """Run `cmd`; wall seconds and peak RSS (MB) from GNU time."""
+    timing = log.with_suffix(".time")
+    full = ["/usr/bin/time", "-f", "%e %M", "-o", str(timing), *cmd]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    start = time.perf_counter()
+    with open(log, "w") as fh:
+        proc = subprocess.run(full, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=REPO)
+    wall = time.perf_counter() - start
+    text = timing.read_text().split() if timing.exists() else []
+    peak = int(text[-1]) / 1024 if text and text[-1].isdigit() else None
+    return {
+        "seconds": round(wall, 1),
+        "peak_mb": round(peak) if peak else None,
+        "rc": proc.returncode,
+    }
+
+
+def dataset(data_dir: Path, size: str, fmt: str) -> Path:
+    path = data_dir / f"{size}-{fmt}"
+    marker = path / ".complete"
+    if marker.exists():
+        return path
+    shutil.rmtree(path, ignore_errors=True)
+    print(f"generating {size} ({fmt}) in {path} ...", flush=True)
+    res = measure(
+        [*CLI, "generate", "--out", str(path), "--lines", str(lines_of(size)), "--format", fmt],
+        data_dir / f"generate-{size}-{fmt}.log",
+    )
+    if res["rc"] != 0:
+        sys.exit(f"generation failed: see {data_dir}/generate-{size}-{fmt}.log")
+    marker.write_text(json.dumps(res))
+    return path
+
+
+def run_job(data: Path, work: Path, label: str) -> dict:
+    out = work / f"out-{label}"
+    shutil.rmtree(out, ignore_errors=True)
+    res = measure([*CLI, "run", "--input", str(data), "--out", str(out)], work / f"run-{label}.log")
+    manifest = out / "manifest.json"
+    if res["rc"] == 0 and manifest.exists():
+        m = json.loads(manifest.read_text())
+        res["stages"] = m.get("stage_seconds", {})
+        res["findings"] = m.get("findings", {}).get("total")
+    shutil.rmtree(out, ignore_errors=True)
+    return res
+
+
+def machine() -> dict:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(mem),
+        "python": platform.python_version(),
+        "load_average_at_start": os.getloadavg()[0],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--sizes", default="1m,10m,100m")
+    p.add_argument("--baseline-sizes", default="1m,10m")
+    p.add_argument("--csv-size", default="10m")
+    p.add_argument("--data-dir", type=Path, default=REPO / "bench" / "data")
+    p.add_argument("--work-dir", type=Path, default=REPO / "bench" / "work")
+    p.add_argument("--results", type=Path, default=REPO / "bench" / "results.json")
+    args = p.parse_args(argv)
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    args.work_dir.mkdir(parents=True, exist_ok=True)
+
+    results = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": " ".join(["python", "bench/run_bench.py", *(argv or sys.argv[1:])]),
+        "machine": machine(),
+        "sizes": {},
+    }
+    baseline_sizes = {s for s in args.baseline_sizes.split(",") if s}
+    for size in [s for s in args.sizes.split(",") if s]:
+        data = dataset(args.data_dir, size, "parquet")
+        entry: dict = {"lines": lines_of(size)}
+        print(f"[{size}] floor ...", flush=True)
+        entry["floor"] = measure(
+            [PY, "bench/floor.py", str(data)], args.work_dir / f"floor-{size}.log"
+        )
+        print(f"[{size}] claims-audit run ...", flush=True)
+        entry["run"] = run_job(data, args.work_dir, size)
+        if size in baseline_sizes:
+            print(f"[{size}] baseline (pandas + GX on pandas) ...", flush=True)
+            entry["baseline"] = measure(
+                [
+                    PY,
+                    "bench/baseline_pandas.py",
+                    str(data),
+                    str(args.work_dir / f"baseline-{size}.csv"),
+                ],
+                args.work_dir / f"baseline-{size}.log",
+            )
+        results["sizes"][size] = entry
+        print(json.dumps(entry, indent=1), flush=True)
+    if args.csv_size:
+        data = dataset(args.data_dir, args.csv_size, "csv")
+        print(f"[{args.csv_size} csv] claims-audit run ...", flush=True)
+        res = run_job(data, args.work_dir, f"{args.csv_size}-csv")
+        res["lines_per_second"] = (
+            round(lines_of(args.csv_size) / res["seconds"]) if res["rc"] == 0 else None
+        )
+        results["csv"] = {"size": args.csv_size, "run": res}
+    args.results.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"results in {args.results}; render with python bench/render.py", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
