@@ -286,6 +286,7 @@ class _Job:
             else:
                 load.create_empty_table(con, table)
         con.execute("drop table if exists rejected_keys")
+        con.execute("drop table if exists csv_bad_records")  # now part of rejected_rows
 
     def _count_rows(self, present: list) -> None:
         con = self.con
