@@ -8,10 +8,12 @@ For each table:
   parsed once into a table (re-parsing CSV for every check would be slow).
   Columns the contract does not list are never read, so member direct
   identifiers never reach the database.
-* ``stg_<table>``: a view normalizing ``raw_<table>`` (trimmed, '' -> NULL,
-  codes upper-case without dots, NDCs as 11 digits). Validation runs on it.
-* ``<table>``: the accepted rows with typed columns (see ``jobs.schema``),
-  written once validation has decided which rows are rejected.
+* ``stg_<table>``: every row read, normalized (trimmed, '' -> NULL, codes
+  upper-case without dots, NDCs as 11 digits) and converted (dates, amounts,
+  numbers), written once. Validation runs on it.
+* ``<table>``: the staged table once validation has decided: rejected rows
+  deleted, the text of converted columns dropped, typed columns (see
+  ``jobs.schema``) in their place. No second write of the data.
 
 CSV records DuckDB cannot parse (wrong number of fields, bad quoting, invalid
 UTF-8) are counted and kept in ``csv_bad_records`` so that rows read always
@@ -310,6 +312,9 @@ def _first_line(exc: Exception) -> str:
 
 # ---------------------------------------------------------------- staged
 
+TYPED_SUFFIX = "__typed"
+CONVERTED_KINDS = (schema.DATE, schema.AMOUNT, schema.NUMBER, schema.INTEGER)
+
 
 def _normalize(column: schema.Column) -> str:
     base = f"nullif(trim({q(column.name)}), '')"
@@ -332,66 +337,95 @@ def _normalize(column: schema.Column) -> str:
     return f"{expr} as {q(column.name)}"
 
 
-def create_staged_view(con: duckdb.DuckDBPyConnection, table: Table) -> None:
-    cols = ", ".join(_normalize(c) for c in table.columns)
+def _converted(column: schema.Column) -> str:
+    """The typed value of a normalized text column; NULL when it does not convert.
+
+    Validation rejects every row whose text does not convert, so in an accepted
+    row NULL means missing.
+    """
+    name = q(column.name)
+    kind = column.kind
+    if kind == schema.DATE:
+        return f"ca_parse_date({name})"
+    if kind == schema.AMOUNT:
+        return f"try_cast({name} as decimal(18, 2))"
+    if kind == schema.NUMBER:
+        return f"try_cast({name} as double)"
+    # claim_line_number: '3', '03' and '3.0' (float exports) are line 3
+    return f"try_cast(try_cast({name} as decimal(18, 3)) as integer)"
+
+
+def create_staged_table(con: duckdb.DuckDBPyConnection, table: Table, run_id: str) -> None:
+    """Write ``stg_<table>``: every row read, normalized, in one pass.
+
+    Validation (Great Expectations) reads the normalized text columns; the
+    typed values are written alongside (``<column>__typed``, in the loaded
+    table's column order) so that `finalize_loaded_table` can turn the staged
+    table into the loaded one without writing the data again.
+    """
+    converted = [c for c in table.columns if c.kind in CONVERTED_KINDS]
+    order = []
+    for c in table.columns:
+        if c.kind in CONVERTED_KINDS:
+            order.append(f"{_converted(c)} as {q(c.name + TYPED_SUFFIX)}")
+        else:
+            order.append(q(c.name))
+    if table.name == "medical_claim":
+        order.append(
+            "coalesce(ca_parse_date(claim_line_start_date), ca_parse_date(claim_start_date)) "
+            f"as {q('service_date' + TYPED_SUFFIX)}"
+        )
+    order += ["source_file", "record_number", f"{lit(run_id)} as run_id"]
+    order += [q(c.name) for c in converted]  # the text, for validation; dropped later
+    normalized = ", ".join(_normalize(c) for c in table.columns)
     con.execute(
-        f"create or replace view stg_{table.name} as "
-        f"select source_file, record_number, {cols} from raw_{table.name}"
+        f"create table stg_{table.name} as select {', '.join(order)} "
+        f"from (select source_file, record_number, {normalized} from raw_{table.name}) as n"
     )
 
 
 # ---------------------------------------------------------------- loaded
 
 
-def _typed(column: schema.Column) -> str:
-    name = q(column.name)
-    kind = column.kind
-    if kind == schema.DATE:
-        return f"ca_parse_date({name}) as {name}"
-    if kind == schema.AMOUNT:
-        return f"try_cast({name} as decimal(18, 2)) as {name}"
-    if kind == schema.NUMBER:
-        return f"try_cast({name} as double) as {name}"
-    if kind == schema.INTEGER:
-        return f"try_cast({name} as integer) as {name}"
-    return name
+def finalize_loaded_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """Turn ``stg_<table>`` into the loaded table ``<table>`` (accepted rows, typed).
 
-
-def create_loaded_table(con: duckdb.DuckDBPyConnection, table: Table, run_id: str) -> None:
-    """Write the accepted rows of ``stg_<table>`` as the typed table ``<table>``."""
-    cols = [_typed(c) for c in table.columns]
-    if table.name == "medical_claim":
-        cols.append(
-            "coalesce(ca_parse_date(claim_line_start_date), ca_parse_date(claim_start_date)) "
-            "as service_date"
-        )
-    cols += ["s.source_file", "s.record_number", f"{lit(run_id)} as run_id"]
-    con.execute(schema.create_table_sql(table))
+    Deletes the rejected rows, drops the text of converted columns and renames
+    the typed ones: catalog changes only, the data is not written again.
+    """
+    stg = f"stg_{table.name}"
     con.execute(
         f"""
-        insert into {table.name}
-        select {", ".join(cols)}
-        from stg_{table.name} as s
-        anti join rejected_keys as r
-            on r.table_name = {lit(table.name)}
-            and r.source_file = s.source_file
-            and r.record_number = s.record_number
+        delete from {stg} as s
+        where exists (
+            select 1 from rejected_keys as r
+            where r.table_name = {lit(table.name)}
+                and r.source_file = s.source_file
+                and r.record_number = s.record_number
+        )
         """
     )
+    typed = [c.name for c in table.columns if c.kind in CONVERTED_KINDS]
+    if table.name == "medical_claim":
+        typed.append("service_date")
+    for name in typed:
+        if name != "service_date":
+            con.execute(f"alter table {stg} drop column {q(name)}")
+        con.execute(f"alter table {stg} rename column {q(name + TYPED_SUFFIX)} to {q(name)}")
+    con.execute(f"alter table {stg} rename to {q(table.name)}")
 
 
 def create_empty_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     con.execute(schema.create_table_sql(table))
 
 
-def drop_staging(con: duckdb.DuckDBPyConnection, table: Table) -> None:
-    """Drop the raw and staged relations of `table` (views over input files, CSV copies)."""
+def drop_raw(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """Drop the raw relations of `table` (views over input files, parsed CSV copies)."""
     rows = con.execute(
         "select table_name, 'table' from duckdb_tables() where table_name like ? "
         "union all select view_name, 'view' from duckdb_views() where view_name like ?",
         [f"raw_{table.name}%", f"raw_{table.name}%"],
     ).fetchall()
-    con.execute(f"drop view if exists stg_{table.name}")
     con.execute(f"drop view if exists raw_{table.name}")
     for name, kind in rows:
         if name != f"raw_{table.name}":
@@ -401,10 +435,10 @@ def drop_staging(con: duckdb.DuckDBPyConnection, table: Table) -> None:
 __all__ = [
     "TABLES",
     "create_empty_table",
-    "create_loaded_table",
-    "create_staged_view",
+    "create_staged_table",
     "create_support_tables",
-    "drop_staging",
+    "drop_raw",
+    "finalize_loaded_table",
     "install_macros",
     "load_raw",
 ]

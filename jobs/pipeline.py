@@ -258,7 +258,7 @@ class _Job:
                 continue
             with self.log.stage(f"load:{name}", f"{len(files)} file(s)"):
                 load.load_raw(con, table, files, self.config)
-                load.create_staged_view(con, table)
+                load.create_staged_table(con, table, self.run_id)
             self.log.event(f"read {name}", rows=sum(f.rows_read for f in files), files=len(files))
 
     def _load_reference(self) -> None:
@@ -280,9 +280,8 @@ class _Job:
         self._check_rejected_share(present)
         for name, table in TABLES.items():
             if name in self.files:
-                with self.log.stage(f"store:{name}"):
-                    load.create_loaded_table(con, table, self.run_id)
-                load.drop_staging(con, table)
+                load.finalize_loaded_table(con, table)
+                load.drop_raw(con, table)
             else:
                 load.create_empty_table(con, table)
         con.execute("drop table if exists rejected_keys")

@@ -29,7 +29,7 @@ def con():
 def read(c, tmp_path, config=None):
     files = discover(tmp_path)
     load.load_raw(c, TABLES["medical_claim"], files["medical_claim"], config or Config())
-    load.create_staged_view(c, TABLES["medical_claim"])
+    load.create_staged_table(c, TABLES["medical_claim"], "test-run")
     return files["medical_claim"]
 
 
