@@ -36,6 +36,7 @@ import functools
 import json
 import os
 import threading
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -215,6 +216,10 @@ def adjustments_applied() -> bool:
 
 def _import_gx() -> Any:
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
+    # GX imports pyspark when it is installed (the Spark extra); pyspark 4.3 warns
+    # about pandas 3 on import. The DuckDB path never uses Spark: keep stderr clean
+    # (it may carry --log-json lines).
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
     try:
         import great_expectations as gx
     except SystemExit as exc:

@@ -271,3 +271,41 @@ def test_tuva2023_runs_with_the_mapping_and_ignores_lumbar_esi(tmp_path, tuva202
         assert f["rows_read"] == f["rows_accepted"] + f["rows_rejected"]
     flagged_codes = {r["hcpcs_code"] for r in read_csv(out / "exceptions.csv")}
     assert not flagged_codes & {"62322", "62323", "64483", "64484"}
+
+
+def test_a_process_writing_the_database_makes_the_run_exit_1(tmp_path, tuva10, cli):
+    out = tmp_path / "out"
+    assert cli("run", "--input", tuva10, "--out", out).returncode == 0
+    before = (out / "exceptions.csv").read_bytes()
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb,sys,time; c=duckdb.connect(sys.argv[1]); print('open', flush=True); "
+            "time.sleep(60)",
+            str(out / "audit.duckdb"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout.readline().strip() == "open"
+        res = cli("run", "--input", tuva10, "--out", out)
+        assert res.returncode == 1, res.stderr[-2000:]
+        assert "held by another writer" in res.stderr
+        assert (out / "exceptions.csv").read_bytes() == before
+    finally:
+        writer.kill()
+        writer.wait()
+
+
+def test_log_json_writes_json_lines_on_stderr(tmp_path, tuva10, cli):
+    res = cli("run", "--input", tuva10, "--out", tmp_path / "out", "--log-json")
+    assert res.returncode == 0, res.stderr[-2000:]
+    lines = res.stderr.splitlines()
+    assert all(line.startswith("{") for line in lines), [x for x in lines if x[:1] != "{"][:3]
+    events = [json.loads(line) for line in lines]
+    assert events and all({"time", "level", "message"} <= set(e) for e in events)
+    stages = {e.get("stage") for e in events}
+    assert {"load", "validate", "audit", "report", "publish"} <= stages
+    assert "audit complete" in res.stdout
