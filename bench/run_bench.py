@@ -108,7 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", type=Path, default=REPO / "bench" / "data")
     p.add_argument("--work-dir", type=Path, default=REPO / "bench" / "work")
     p.add_argument("--results", type=Path, default=REPO / "bench" / "results.json")
+    p.add_argument("--render-only", action="store_true", help="rewrite BENCHMARKS.md only")
     args = p.parse_args(argv)
+    if args.render_only:
+        (REPO / "BENCHMARKS.md").write_text(render(json.loads(args.results.read_text())))
+        return 0
     args.data_dir.mkdir(parents=True, exist_ok=True)
     args.work_dir.mkdir(parents=True, exist_ok=True)
 
@@ -150,8 +154,61 @@ def main(argv: list[str] | None = None) -> int:
         )
         results["csv"] = {"size": args.csv_size, "run": res}
     args.results.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"results in {args.results}; render with python bench/render.py", flush=True)
+    (REPO / "BENCHMARKS.md").write_text(render(results))
+    print(f"results in {args.results} and BENCHMARKS.md", flush=True)
     return 0
+
+
+def render(results: dict) -> str:
+    """BENCHMARKS.md from the results of one benchmark session."""
+    m = results["machine"]
+    out = [
+        "# Benchmarks",
+        "",
+        f"Measured {results['date']} on {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB,",
+        f"Python {m['python']}; load average at start {m['load_average_at_start']:.2f}.",
+        "",
+        f"Command: `{results['command']}`",
+        "",
+        "Data: `claims-audit generate` (full Tuva width, 148 medical-claim columns,",
+        "about 20% as many pharmacy lines and 4% as many enrollment spans), Parquet.",
+        "",
+        "| lines | floor | claims-audit run | run / floor | peak RSS (run) | baseline | "
+        "baseline peak RSS | baseline / run |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for e in results["sizes"].values():
+        run, floor, base = e["run"], e["floor"], e.get("baseline")
+        ratio = run["seconds"] / floor["seconds"] if run["rc"] == 0 else None
+        if base and base["rc"] == 0:
+            b, bm = f"{base['seconds']:.1f} s", f"{base['peak_mb']:,} MB"
+            speedup = f"{base['seconds'] / run['seconds']:.1f}x"
+        elif base:
+            b, bm, speedup = f"failed (exit {base['rc']})", f"{base['peak_mb'] or 0:,} MB", "-"
+        else:
+            b, bm, speedup = "not run", "-", "-"
+        out.append(
+            f"| {e['lines']:,} | {floor['seconds']:.1f} s | {run['seconds']:.1f} s | "
+            f"{f'{ratio:.1f}x' if ratio else 'failed'} | {run['peak_mb']:,} MB | {b} | {bm} | "
+            f"{speedup} |"
+        )
+    out += ["", "Stage times of `claims-audit run` (seconds, from the manifest):", ""]
+    stages = ["load", "validate", "audit", "fingerprint", "report", "publish"]
+    out.append("| lines | " + " | ".join(stages) + " |")
+    out.append("|---:|" + "---:|" * len(stages))
+    for e in results["sizes"].values():
+        st = e["run"].get("stages", {})
+        out.append(
+            f"| {e['lines']:,} | " + " | ".join(f"{st.get(s, 0):.1f}" for s in stages) + " |"
+        )
+    if "csv" in results:
+        c = results["csv"]["run"]
+        out += [
+            "",
+            f"CSV input, {results['csv']['size']} lines: {c['seconds']:.1f} s, "
+            f"{c.get('lines_per_second') or 0:,} lines per second, peak RSS {c['peak_mb']:,} MB.",
+        ]
+    return "\n".join(out) + "\n"
 
 
 if __name__ == "__main__":
