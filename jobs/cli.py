@@ -17,6 +17,8 @@ EXAMPLES = {
     "run": """examples:
   claims-audit run --input extracts/2026-11-24 --out audits/2026-11-24 --db audits/audit.duckdb
   claims-audit run --input ../shared/data/tuva-demo-2023 --out out/demo --config tuva-2023.toml
+  claims-audit run --engine spark --spark-master local[4] \\
+      --input s3a://claims/extracts/2026-11-24 --out audits/2026-11-24 --db audits/audit.duckdb
 
 exit codes: 0 the audit ran (with or without exceptions); 2 the input or the
 configuration cannot be used; 1 anything else (e.g. the database is locked).""",
@@ -55,10 +57,25 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES["run"],
         formatter_class=fmt,
     )
-    p.add_argument("--input", required=True, type=Path, help="directory of extracts")
-    p.add_argument("--out", required=True, type=Path, help="output directory")
-    p.add_argument("--db", type=Path, help="audit database (default: OUT/audit.duckdb)")
+    # --- engine options (Spark engine: jobs/spark) ---------------------------------
+    # --input/--out/--db are kept as text: with --engine spark they may be URIs.
+    p.add_argument("--input", required=True, help="directory (or, with Spark, URI) of extracts")
+    p.add_argument("--out", required=True, help="output directory (or, with Spark, URI)")
+    p.add_argument("--db", help="audit database (default: OUT/audit.duckdb)")
     p.add_argument("--config", type=Path, help="TOML configuration file")
+    p.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        default="duckdb",
+        help="where the audit runs: duckdb (this machine, default) or spark "
+        "(pip install 'claims-audit[spark]' and a Java runtime)",
+    )
+    p.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="Spark master for --engine spark (default local[2]; e.g. spark://host:7077, yarn)",
+    )
+    # --- end engine options -------------------------------------------------------
     _log_options(p)
 
     p = sub.add_parser(
@@ -117,7 +134,14 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "run":
-            return _run(args.input, args.out, args.db, args.config, args.log_json)
+            if args.engine == "spark":
+                return _run_spark(
+                    args.input, args.out, args.db, args.config, args.log_json, args.spark_master
+                )
+            if args.spark_master:
+                raise InputError("--spark-master needs --engine spark")
+            db = Path(args.db) if args.db else None
+            return _run(Path(args.input), Path(args.out), db, args.config, args.log_json)
         if args.command == "demo":
             return _demo(args.out, args.lines, args.log_json)
         if args.command == "generate":
@@ -137,15 +161,36 @@ def main(argv: list[str] | None = None) -> int:
     return 1
 
 
-def _run(
-    input_dir: Path, out: Path, db: Path | None, config: Path | None, log_json: bool
-) -> int:
+def _run(input_dir: Path, out: Path, db: Path | None, config: Path | None, log_json: bool) -> int:
     from jobs.log import Log
     from jobs.pipeline import run
     from jobs.summary import print_summary
 
     log = Log("json" if log_json else "auto")
     result = run(input_dir, out, db, config, log)
+    if result.exit_code:
+        print(f"claims-audit: {result.message}", file=sys.stderr)
+    print_summary(result, sys.stdout)
+    return result.exit_code
+
+
+def _run_spark(
+    input_uri: str,
+    out: str,
+    db: str | None,
+    config: Path | None,
+    log_json: bool,
+    master: str | None,
+) -> int:
+    """`run --engine spark`: a SparkSession for `master` (default local[2]), then jobs.spark.run."""
+    from jobs.log import Log
+    from jobs.spark import run as spark_run
+    from jobs.spark.session import DEFAULT_MASTER, build_session
+    from jobs.summary import print_summary
+
+    log = Log("json" if log_json else "auto")
+    session = build_session(master or DEFAULT_MASTER)
+    result = spark_run(session, input_uri, out, config_path=config, db_path=db, log=log)
     if result.exit_code:
         print(f"claims-audit: {result.message}", file=sys.stderr)
     print_summary(result, sys.stdout)
@@ -166,7 +211,9 @@ def _generate(out: Path, lines: int, seed: int, fmt: str) -> int:
 
     if lines < 1:
         raise InputError("--lines must be at least 1")
-    result = generate(out, lines=lines, seed=seed, fmt=fmt, progress=lambda m: print(m, file=sys.stderr))
+    result = generate(
+        out, lines=lines, seed=seed, fmt=fmt, progress=lambda m: print(m, file=sys.stderr)
+    )
     print(f"wrote {out}: " + ", ".join(f"{k} {v:,}" for k, v in result.row_counts.items()))
     print(f"expected findings: {result.n_expected_findings:,} ({out / 'expected_findings.csv'})")
     return 0

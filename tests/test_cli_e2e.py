@@ -43,8 +43,8 @@ def finding_keys(out):
     )
 
 
-def assert_one_line_error(result, *needles):
-    assert result.returncode == 2, result.stderr + result.stdout
+def assert_one_line_error(result, *needles, code=2):
+    assert result.returncode == code, result.stderr + result.stdout
     assert "Traceback" not in result.stderr + result.stdout
     message = [line for line in result.stderr.splitlines() if line.startswith("claims-audit:")]
     assert len(message) == 1, result.stderr
@@ -255,6 +255,24 @@ def test_invalid_config_exits_2(tmp_path, tuva10, cli):
 def test_missing_input_directory_exits_2(tmp_path, cli):
     res = cli("run", "--input", tmp_path / "nope", "--out", tmp_path / "out")
     assert_one_line_error(res, "not a directory")
+
+
+def test_spark_master_needs_the_spark_engine(tmp_path, tuva10, cli):
+    res = cli("run", "--input", tuva10, "--out", tmp_path / "out", "--spark-master", "local[2]")
+    assert_one_line_error(res, "--engine spark")
+    assert not (tmp_path / "out").exists()
+
+
+def test_spark_engine_without_pyspark_exits_1_and_says_what_to_install(tmp_path, tuva10, cli):
+    hidden = tmp_path / "site"  # a pyspark that cannot be imported, ahead of site-packages
+    (hidden / "pyspark").mkdir(parents=True)
+    (hidden / "pyspark" / "__init__.py").write_text("raise ImportError('no pyspark here')\n")
+    res = cli(
+        "run", "--engine", "spark", "--input", tuva10, "--out", tmp_path / "out",
+        env={"PYTHONPATH": str(hidden)},
+    )  # fmt: skip
+    assert_one_line_error(res, "claims-audit[spark]", "Java", code=1)
+    assert not (tmp_path / "out").exists()
 
 
 def test_tuva2023_needs_a_column_mapping(tmp_path, tuva2023, cli):

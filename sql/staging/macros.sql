@@ -1,7 +1,9 @@
 -- Macros shared by staging and validation. Created once in every audit
 -- database, so analysts can use them too.
 --   ca_parse_date(text)  -> DATE: YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY; NULL when
---                           missing or not a real calendar date (2023-02-30).
+--                           missing or not a real calendar date (2023-02-30;
+--                           year 0000, which the calendar does not have and
+--                           Spark cannot return).
 --   ca_npi_is_valid(text) -> BOOLEAN: 10 digits whose last is the Luhn check
 --                           digit over "80840" + the first nine (CMS NPI rule).
 --   ca_ndc11(text)       -> VARCHAR: an NDC as 11 digits (dashed 4-4-2, 5-3-2
@@ -10,6 +12,7 @@
 
 create or replace macro ca_parse_date(value) as (
     case
+        when value like '0000%' or value like '%/0000' then null
         when regexp_full_match(value, '[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}')
             then cast(try_strptime(value, '%Y-%m-%d') as date)
         when regexp_full_match(value, '[0-9]{8}')

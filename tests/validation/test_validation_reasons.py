@@ -190,6 +190,7 @@ PHARMACY_CASES = [
     ({"dispensing_date": None}, {("missing_dispensing_date", "dispensing_date")}),
     ({"claim_line_number": "a"}, {("invalid_claim_line_number", "claim_line_number")}),
     ({"dispensing_date": "2023-02-30"}, {("invalid_date", "dispensing_date")}),
+    ({"dispensing_date": "0000-01-01"}, {("invalid_date", "dispensing_date")}),
     ({"ndc_code": "0002143380"}, {("malformed_ndc_code", "ndc_code")}),
     ({"ndc_code": "0002-1433-8"}, {("malformed_ndc_code", "ndc_code")}),
     ({"days_supply": "thirty"}, {("invalid_number", "days_supply")}),

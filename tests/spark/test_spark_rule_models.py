@@ -3,12 +3,12 @@
 The SQL is bound with literal parameters and translated by sqlglot (jobs.rules.to_spark_sql),
 then run on a local Spark session over the same input tables. sqlglot never reports
 constructs that break or answer differently on Spark (notes/tooling.md), so only running
-both engines catches them. Skipped when PySpark or a Java runtime is missing.
+both engines catches them. Fails (never skips) when PySpark or a Java runtime is missing
+(tests/spark/conftest.py).
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,8 +17,6 @@ from rule_harness import Audit, days_before
 from jobs import audit as audit_module
 from jobs import params as audit_params
 from jobs.rules import bind_sql, load_rules, to_spark_sql
-
-pytestmark = pytest.mark.spark
 
 INPUT_TABLES = (
     "medical_claim",
@@ -61,53 +59,35 @@ def parity_world() -> Audit:
     return world
 
 
-@pytest.fixture(scope="module")
-def spark(tmp_path_factory: pytest.TempPathFactory):
-    pytest.importorskip("pyspark")
-    if shutil.which("java") is None:
-        pytest.skip("no Java runtime")
-    from pyspark.sql import SparkSession
-
-    # Tiny data: per-stage overhead (adaptive planning, code generation, shuffles) dominates.
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("claims-audit-rule-parity")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.default.parallelism", "1")
-        .config("spark.sql.adaptive.enabled", "false")
-        .config("spark.sql.codegen.wholeStage", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
+@pytest.fixture
+def session(spark):
+    """A session of its own: the temporary views below stay out of the other tests."""
+    return spark.newSession()
 
 
 def as_text(rows) -> list[tuple[str, ...]]:
     return sorted(tuple("" if v is None else str(v) for v in row) for row in rows)
 
 
-def test_models_and_rules_match_on_spark(spark, tmp_path: Path) -> None:
+def test_models_and_rules_match_on_spark(session, tmp_path: Path) -> None:
     world = parity_world()
     world.run(eligibility_supplied=True)
     for table in INPUT_TABLES:
         target = tmp_path / f"{table}.parquet"
         world.con.execute(f"copy {table} to '{target}' (format parquet)")
-        spark.read.parquet(str(target)).createOrReplaceTempView(table)
+        session.read.parquet(str(target)).createOrReplaceTempView(table)
 
     for name in audit_module.INTERMEDIATE_MODELS + audit_module.MART_MODELS:
-        query = spark.sql(to_spark_sql(audit_module.model_sql(name), VALUES))
+        query = session.sql(to_spark_sql(audit_module.model_sql(name), VALUES))
         rows = query.collect()
         # materialized like the DuckDB tables, so later models do not replan the whole chain
-        spark.createDataFrame(rows, query.schema).createOrReplaceTempView(name)
+        session.createDataFrame(rows, query.schema).createOrReplaceTempView(name)
         duck = world.con.execute(f"select * from {name}").fetchall()
         assert len(rows) == len(duck), name
 
     n_rules_with_rows = 0
     for rule in load_rules():
-        on_spark = as_text(spark.sql(to_spark_sql(rule.sql, VALUES)).collect())
+        on_spark = as_text(session.sql(to_spark_sql(rule.sql, VALUES)).collect())
         on_duckdb = as_text(world.con.execute(bind_sql(rule.sql, VALUES)).fetchall())
         assert on_spark == on_duckdb, rule.id
         n_rules_with_rows += bool(on_duckdb)

@@ -1,0 +1,395 @@
+"""The nightly job on Spark: load, validate, audit on the cluster; report and publish on the driver.
+
+The run follows jobs.pipeline stage by stage (its `_Job` is the base class): what
+differs is where the input rows live. Loading, validation and the audit run as
+Spark jobs; only findings, counts and report data come back to the driver, into
+a local DuckDB audit database built and published exactly as the DuckDB engine
+builds and publishes it (history, report, outputs, manifest, failed runs).
+
+The local audit database holds: findings, findings_history, run_history,
+rule_stats, mart_esi_lines, mart_rule_coverage, validation_results, row_issues,
+rejected_rows, csv_bad_records, practitioner, value_sets, ref_*, ndc_crosswalk,
+code_validity and the analyst views. The loaded input tables (medical_claim,
+...) and the int_* models stay on the cluster.
+
+Input fingerprints: every byte is not hashed on Spark; each input file's entry in
+the manifest carries its size and modification time from the file system listing
+(`fingerprint_method` "size+mtime"), and `sha256` is null.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import signal
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jobs import __version__, publish
+from jobs import pipeline as duck_pipeline
+from jobs import validate as duck_validate
+from jobs.config import load_config
+from jobs.errors import AuditError, InputError
+from jobs.log import Log
+from jobs.pipeline import OUTPUT_NAMES, RunResult, new_run_id
+from jobs.schema import TABLES
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+FINGERPRINT_METHOD = "size+mtime"
+
+
+def run(
+    spark: SparkSession,
+    input_uri: str | Path,
+    out_dir: str | Path,
+    config_path: str | Path | None = None,
+    db_path: str | Path | None = None,
+    log: Log | None = None,
+) -> RunResult:
+    """Audit the extracts under `input_uri` with an existing SparkSession.
+
+    input_uri: a directory of Tuva-layout extracts (one entry per table, Parquet or
+        CSV), as a local path or any URI the session can read (s3a://, abfss://,
+        gs://, hdfs://, dbfs:/ ...).
+    out_dir: where the outputs go (exceptions.csv/.parquet, rejected_rows.csv,
+        manifest.json, report.html): a local or mounted path, or a URI written
+        through Hadoop's FileSystem API (copied once the run has succeeded).
+    config_path: the TOML configuration (same file as the DuckDB engine).
+    db_path: the audit database (DuckDB file; default <out_dir>/audit.duckdb). A
+        URI is downloaded before the run and uploaded after it.
+
+    Never raises for a bad input: returns a RunResult whose exit_code follows the
+    contract (0 ran, 2 unusable input or configuration, 1 anything else).
+    """
+    from jobs.spark import files
+    from jobs.spark.session import import_pyspark, run_session
+
+    log = log or Log()
+    import_pyspark()
+    out_text, db_text = str(out_dir), None if db_path is None else str(db_path)
+    remote_out = not files.is_local(out_text)
+    db_text = db_text or files.join(out_text, "audit.duckdb")
+    remote_db = not files.is_local(db_text)
+    staging = Path(tempfile.mkdtemp(prefix="claims-audit-")) if remote_out or remote_db else None
+    local_out = staging / "out" if remote_out else files.local_path(out_text)
+    local_db = staging / "db" / Path(db_text).name if remote_db else files.local_path(db_text)
+
+    run_id = new_run_id()
+    manifest: dict[str, Any] = {
+        "run_id": run_id,
+        "status": "running",
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "tool_version": __version__,
+        "engine": "spark",
+        "input_dir": str(files.local_path(str(input_uri)))
+        if files.is_local(str(input_uri))
+        else str(input_uri).rstrip("/"),
+        "out_dir": out_text if remote_out else str(local_out),
+        "db": db_text if remote_db else str(local_db),
+        "config": str(Path(config_path).resolve()) if config_path else None,
+        "fingerprint_method": FINGERPRINT_METHOD,
+    }
+    previous = None
+    try:
+        previous = signal.getsignal(signal.SIGTERM)
+        signal.signal(signal.SIGTERM, duck_pipeline._on_sigterm)
+    except ValueError:  # not the main thread (a library caller): no handler
+        previous = None
+    outputs = [local_out / name for name in OUTPUT_NAMES]
+    session = None
+    try:
+        session = run_session(spark)
+        manifest["spark"] = _spark_facts(session)
+        if remote_db:
+            for name in (Path(db_text).name, publish.history_path(Path(db_text)).name):
+                files.download(
+                    spark, files.join(db_text.rsplit("/", 1)[0], name), local_db.parent / name
+                )
+        job = _SparkJob(session, str(input_uri), local_out, local_db, run_id, manifest, log)
+        with publish.writer_lock(local_db):
+            try:
+                job.execute(Path(config_path) if config_path else None, outputs)
+            except BaseException:
+                job.close()
+                publish.remove_build(local_db, run_id)
+                publish.discard_outputs(run_id, outputs)
+                raise
+            finally:
+                job.release()
+        if remote_out:
+            for path in outputs[:-1] + outputs[-1:]:  # manifest.json last: it marks a complete run
+                files.upload(spark, path, files.join(out_text, path.name))
+        if remote_db:
+            _upload_db(spark, local_db, db_text)
+        result = RunResult(run_id, 0, manifest, local_out, local_db, outputs=outputs)
+    except (AuditError, duck_pipeline._Terminated, KeyboardInterrupt, OSError, Exception) as exc:
+        code = exc.exit_code if isinstance(exc, AuditError) else 1
+        message = duck_pipeline._one_line(exc)
+        result = duck_pipeline._record_failure(
+            manifest, local_out, local_db, run_id, code, message, exc, log
+        )
+        if remote_out or remote_db:
+            _upload_failure(
+                spark, local_out, out_text, local_db, db_text, run_id, remote_out, remote_db
+            )
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+    return result
+
+
+def _spark_facts(spark: SparkSession) -> dict[str, Any]:
+    facts: dict[str, Any] = {"version": spark.version}
+    try:
+        sc = spark.sparkContext
+        facts.update(master=sc.master, app_id=sc.applicationId, parallelism=sc.defaultParallelism)
+    except Exception:  # Spark Connect: no SparkContext on the client
+        pass
+    return facts
+
+
+def _upload_db(spark: SparkSession, local_db: Path, db_uri: str) -> None:
+    from jobs.spark import files
+
+    folder = db_uri.rsplit("/", 1)[0]
+    files.upload(spark, local_db, db_uri)
+    journal = publish.history_path(local_db)
+    if journal.exists():
+        files.upload(spark, journal, files.join(folder, journal.name))
+
+
+def _upload_failure(
+    spark, local_out: Path, out_uri: str, local_db: Path, db_uri: str, run_id: str,
+    remote_out: bool, remote_db: bool,
+) -> None:  # fmt: skip
+    from jobs.spark import files
+
+    try:
+        if remote_out:
+            failed = local_out / "failed" / run_id
+            for path in sorted(failed.glob("*")):
+                files.upload(spark, path, files.join(out_uri, f"failed/{run_id}/{path.name}"))
+        if remote_db:
+            journal = publish.history_path(local_db)
+            if journal.exists():
+                folder = db_uri.rsplit("/", 1)[0]
+                files.upload(spark, journal, files.join(folder, journal.name))
+    except Exception:  # the failure is already recorded locally and returned
+        pass
+
+
+class _SparkJob(duck_pipeline._Job):
+    """One Spark run; the DuckDB stages it inherits work on the local audit database."""
+
+    def __init__(
+        self,
+        spark: SparkSession,
+        input_uri: str,
+        out_dir: Path,
+        db_path: Path,
+        run_id: str,
+        manifest: dict[str, Any],
+        log: Log,
+    ) -> None:
+        super().__init__(Path(input_uri), out_dir, db_path, run_id, manifest, log)
+        self.spark = spark
+        self.input_uri = input_uri
+        self.staged: dict[str, Any] = {}
+        self._views: list[str] = []
+
+    # ------------------------------------------------------------ stages
+
+    def execute(self, config_path: Path | None, outputs: list[Path]) -> None:
+        from jobs.spark.files import discover_uri
+
+        self.config = load_config(config_path)
+        self.manifest["parameters"] = dict(self.config.parameters)
+        self.manifest["max_rejected_share"] = self.config.max_rejected_share
+        self.files = discover_uri(self.spark, self.input_uri)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._connect()
+        with self.log.stage("load"):
+            self._load()
+        with self.log.stage("validate"):
+            self._validate()
+        with self.log.stage("audit"):
+            self._audit()
+        with self.log.stage("fingerprint"):
+            self._fingerprint()
+        with self.log.stage("report"):
+            self._history()
+            self._write_outputs()
+        with self.log.stage("publish"):
+            self._publish(outputs)
+
+    def _load(self) -> None:
+        from jobs.spark import stage
+
+        con = self.con
+        assert con is not None
+        duck_validate.create_issue_tables(con)
+        self._load_reference()
+        rows = con.execute("select code, valid_from, valid_to, note from code_validity").fetchall()
+        self._view(
+            "code_validity",
+            self.spark.createDataFrame(
+                rows, "code string, valid_from date, valid_to date, note string"
+            ),
+        )
+        for name, table in TABLES.items():
+            files = self.files.get(name)
+            if not files:
+                continue
+            with self.log.stage(f"load:{name}", f"{len(files)} file(s)"):
+                self.staged[name] = stage.read_table(self.spark, table, files, self.config)
+            self._views += [f"raw_{name}", f"stg_{name}"]
+            self.log.event(f"read {name}", rows=sum(f.rows_read for f in files), files=len(files))
+
+    def _validate(self) -> None:
+        from jobs.spark import stage
+        from jobs.spark import validate as spark_validate
+        from jobs.spark.audit import _store
+        from jobs.spark.stage import materialize
+
+        con = self.con
+        assert con is not None
+        present = [TABLES[n] for n in TABLES if n in self.files]
+        issues = None
+        for table in present:
+            with self.log.stage(f"validate:{table.name}"):
+                _, table_issues = spark_validate.validate_table(
+                    self.spark, con, self.staged[table.name], self.run_id
+                )
+            issues = table_issues if issues is None else issues.unionByName(table_issues)
+        assert issues is not None
+        issues = materialize(issues)
+        staged = [self.staged[t.name] for t in present]
+        self._view("rejected_keys", materialize(spark_validate.rejected_keys(issues, staged)))
+        _store(con, "_claims_audit_row_issues", issues)
+        con.execute("insert into row_issues select * from _claims_audit_row_issues")
+        con.execute("drop table _claims_audit_row_issues")
+        for s in staged:
+            bad = spark_validate.bad_records(s, self.config)
+            if bad:
+                con.executemany("insert into csv_bad_records values (?, ?, ?, ?, ?, ?)", bad)
+        con.execute(
+            """
+            create or replace table rejected_rows (
+                run_id varchar, table_name varchar, source_file varchar, record_number bigint,
+                reasons varchar, details varchar, original_values varchar
+            )
+            """
+        )
+        _store(
+            con, "_claims_audit_rejected", spark_validate.rejected_rows(self.spark, issues, staged)
+        )
+        con.execute(
+            "insert into rejected_rows select ?, * from _claims_audit_rejected", [self.run_id]
+        )
+        con.execute("drop table _claims_audit_rejected")
+        con.execute(
+            """
+            insert into rejected_rows
+            select ?, table_name, source_file, record_number,
+                   'malformed_record', 'the CSV record could not be parsed: ' || error_message,
+                   raw_line
+            from csv_bad_records
+            """,
+            [self.run_id],
+        )
+        self._count_rows(present)
+        self._check_rejected_share(present)
+        con.execute("drop table if exists csv_bad_records")  # now part of rejected_rows
+        for name, table in TABLES.items():
+            if name in self.files:
+                with self.log.stage(f"store:{name}"):
+                    df = stage.create_loaded_view(self.spark, table, self.run_id)
+            else:
+                df = stage.create_empty_view(self.spark, table)
+            self._views.append(name)
+            if name == "practitioner":
+                from jobs import schema
+
+                con.execute(schema.create_table_sql(table))
+                _store(con, "_claims_audit_practitioner", df)
+                con.execute("insert into practitioner select * from _claims_audit_practitioner")
+                con.execute("drop table _claims_audit_practitioner")
+
+    def _audit(self) -> None:
+        from jobs import audit as duck_audit
+        from jobs.spark import audit as spark_audit
+
+        con = self.con
+        assert con is not None
+        eligibility = "eligibility" in self.files
+        self.manifest["eligibility_supplied"] = eligibility
+        try:
+            stats = spark_audit.run_audit(
+                self.spark,
+                con,
+                dict(self.config.parameters),
+                self.run_id,
+                eligibility_supplied=eligibility,
+                ndc_crosswalk=self.config.ndc_crosswalk,
+                log=self.log,
+            )
+        except ValueError as exc:  # a bad user-supplied reference file
+            raise InputError(duck_pipeline._one_line(exc)) from None
+        self._views += [
+            "value_sets", "ndc_crosswalk", *duck_audit.INTERMEDIATE_MODELS, *duck_audit.MART_MODELS,
+            *(p.stem for p in duck_audit._reference_files()),
+        ]  # fmt: skip
+        self.manifest["rules"] = [
+            {
+                "id": s.rule_id,
+                "version": s.rule_version,
+                "title": s.title,
+                "severity": s.severity,
+                "lines_checked": s.lines_checked,
+                "lines_exempt": s.lines_exempt,
+                "findings": s.findings,
+            }
+            for s in stats
+        ]
+        self.manifest["value_sets"] = duck_audit.value_set_versions()
+        self.manifest["findings"] = duck_pipeline._finding_totals(con)
+
+    def _fingerprint(self) -> None:
+        self.manifest["inputs"] = [
+            _file_entry(f) for name in TABLES for f in self.files.get(name, [])
+        ]
+
+    # ------------------------------------------------------------ Spark housekeeping
+
+    def _view(self, name: str, df: Any) -> None:
+        df.createOrReplaceTempView(name)
+        self._views.append(name)
+
+    def release(self) -> None:
+        """Drop the run's temporary views (their materialized data is then freed by Spark)."""
+        for name in dict.fromkeys(self._views):
+            with contextlib.suppress(Exception):
+                self.spark.catalog.dropTempView(name)
+        self._views = []
+
+
+def _file_entry(f: Any) -> dict[str, Any]:
+    entry = duck_pipeline._file_entry(f)
+    modified = getattr(f, "modified", None)
+    entry.update(
+        sha256=None,
+        modified=modified,
+        fingerprint=f"size={f.bytes};mtime={modified}",
+    )
+    return entry
+
+
+def manifest_json(manifest: dict[str, Any]) -> str:
+    return json.dumps(manifest, indent=2, default=str)

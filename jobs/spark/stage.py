@@ -1,0 +1,316 @@
+"""Raw -> staged -> loaded on Spark, with the DuckDB engine's column mapping and normalization.
+
+For each input table the run registers (in its own Spark session):
+
+* ``raw_<table>``: the contract columns as read (text), with ``source_file`` and
+  ``record_number`` (1-based position among the file's data records);
+* ``stg_<table>``: the same normalization as the DuckDB staging view: the
+  expressions come from jobs.load (`_normalize`) and pass through the translation
+  layer, staging macros included;
+* ``<table>``: the accepted rows, typed (jobs.load `_typed`), once validation has
+  decided the rejected keys.
+
+Column mapping (renames from the configuration, missing optional columns as NULL,
+timestamps to dates, other types to text) is jobs.load's `_map_columns`, translated.
+
+Record numbers:
+
+* Parquet: ``_metadata.row_index`` (the row's position in its file, which Spark
+  reads from the file's row groups) + 1.
+* CSV: files are read with ``multiLine`` (quoted line breaks, as DuckDB reads
+  them), which Spark never splits: one task reads a whole file, front to back.
+  ``monotonically_increasing_id()`` is then consecutive and increasing within a
+  file (partition index in the upper bits, position within the partition below;
+  the files of one partition are read one after the other), so the record
+  number is the id minus the file's smallest id, plus one. The parsed rows are
+  materialized once (like the DuckDB engine's CSV table), so the ids are computed
+  once. Records Spark cannot parse (a wrong number of fields) come back with the
+  raw text in the corrupt-record column: they keep their place in the numbering
+  and are rejected as ``malformed_record``, as on DuckDB.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from jobs import load, schema
+from jobs.config import Config
+from jobs.errors import InputError
+from jobs.inputs import SourceFile
+from jobs.schema import Table
+from jobs.spark.files import file_key, is_local, local_path, spark_path
+from jobs.spark.translate import spark_expression, to_spark_sql
+
+
+def materialize(df: DataFrame) -> DataFrame:
+    """Compute `df` once and keep it on the executors (memory, then disk), lineage cut."""
+    return df.localCheckpoint(eager=True)
+
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+CORRUPT = "_ca_corrupt_record"
+SPARK_TYPES = {
+    "VARCHAR": "string",
+    "DATE": "date",
+    "DECIMAL(18, 2)": "decimal(18,2)",
+    "DOUBLE": "double",
+    "INTEGER": "int",
+    "BIGINT": "bigint",
+}
+
+
+@dataclass
+class StagedTable:
+    table: Table
+    files: list[SourceFile]
+    bad: DataFrame  # CSV records Spark could not parse: source_file, record_number, raw_line
+    headers: dict[str, list[str]]  # source_file -> CSV header (for the bad records' redaction)
+    n_bad: int = 0
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _duckdb_type(data_type) -> str:
+    """The DuckDB type name jobs.load._map_columns expects for a Spark type."""
+    name = data_type.simpleString().upper()
+    if name == "STRING":
+        return "VARCHAR"
+    if name.startswith("TIMESTAMP"):
+        return "TIMESTAMP"
+    return name
+
+
+def _csv_header(spark: SparkSession, source: SourceFile) -> list[str]:
+    if is_local(str(source.path)):
+        return load.read_csv_header(local_path(str(source.path)))
+    try:
+        names = (
+            spark.read.option("header", "true")
+            .option("multiLine", "true")
+            .option("escape", '"')
+            .csv(spark_path(source))
+            .columns
+        )
+    except Exception as exc:
+        raise InputError(f"{source.path}: cannot be read as CSV ({_one_line(exc)})") from None
+    if not names:
+        raise InputError(f"{source.path}: empty file, no header record")
+    deduped: list[str] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(names):
+        name = raw.lstrip("\ufeff").strip() or f"column_{i + 1}"
+        candidate, n = name, 1
+        while candidate.lower() in seen:
+            n += 1
+            candidate = f"{name}_{n}"
+        seen.add(candidate.lower())
+        deduped.append(candidate)
+    return deduped
+
+
+def _file_lookup(column: str, values: dict[str, object]):
+    """An expression mapping Spark's `_metadata.file_path` to a per-file value."""
+    from pyspark.sql import functions as F
+
+    pairs = []
+    for key, value in values.items():
+        pairs += [F.lit(key), F.lit(value)]
+    return F.element_at(F.create_map(*pairs), F.col(column)) if pairs else F.lit(None)
+
+
+def read_table(
+    spark: SparkSession, table: Table, files: list[SourceFile], config: Config
+) -> StagedTable:
+    """Register raw_<table> and stg_<table>; count rows read per file."""
+    from pyspark.sql import functions as F
+
+    parts: list[DataFrame] = []
+    counts: list = []  # per file: _ca_file, n (records), n_bad (unparseable records)
+    headers: dict[str, list[str]] = {}
+    parquet = [f for f in files if f.format == "parquet"]
+    csv_files = [f for f in files if f.format != "parquet"]
+
+    if parquet:
+        paths = [spark_path(f) for f in parquet]
+        try:
+            df = spark.read.option("mergeSchema", "true").parquet(*paths)
+            described = [(f.name, _duckdb_type(f.dataType)) for f in df.schema.fields]
+        except Exception as exc:
+            raise InputError(
+                f"{parquet[0].path}: cannot be read as Parquet ({_one_line(exc)})"
+            ) from None
+        mapping = load._map_columns(table, parquet[0], described, config)
+        for f in parquet:
+            f.columns_found = mapping.found
+        part = df.select(
+            F.col("_metadata.file_path").alias("_ca_file"),
+            (F.col("_metadata.row_index") + 1).alias("_ca_position"),
+            *[F.expr(spark_expression(e)) for e in mapping.select],
+            F.lit(None).cast("string").alias(CORRUPT),
+        )
+        counts += (
+            df.select(F.col("_metadata.file_path").alias("_ca_file"))
+            .groupBy("_ca_file")
+            .agg(F.count("*").alias("n"), F.lit(0).alias("n_bad"))
+            .collect()
+        )
+        parts.append(part)
+
+    by_header: dict[tuple[str, ...], list[SourceFile]] = {}
+    for f in csv_files:
+        header = _csv_header(spark, f)
+        headers[str(f.path)] = header
+        by_header.setdefault(tuple(header), []).append(f)
+    for header, group in by_header.items():
+        from pyspark.sql.types import StringType, StructField, StructType
+
+        described = [(h, "VARCHAR") for h in header]
+        mapping = load._map_columns(table, group[0], described, config)
+        for f in group:
+            f.columns_found = mapping.found
+        fields = [StructField(h, StringType()) for h in header]
+        reader = (
+            spark.read.schema(StructType([*fields, StructField(CORRUPT, StringType())]))
+            .option("header", "true")
+            .option("multiLine", "true")
+            .option("mode", "PERMISSIVE")
+            .option("columnNameOfCorruptRecord", CORRUPT)
+            .option("quote", '"')
+            .option("escape", '"')
+            .option("encoding", "UTF-8")
+        )
+        df = reader.csv([spark_path(f) for f in group]).select(
+            F.col("_metadata.file_path").alias("_ca_file"),
+            F.monotonically_increasing_id().alias("_ca_id"),
+            *[F.expr(spark_expression(e)) for e in mapping.select],
+            F.col(CORRUPT),
+        )
+        try:
+            df = materialize(df)
+        except Exception as exc:
+            raise InputError(f"{group[0].path}: cannot be read as CSV ({_one_line(exc)})") from None
+        stats = (
+            df.groupBy("_ca_file")
+            .agg(
+                F.min("_ca_id").alias("first"),
+                F.count("*").alias("n"),
+                F.count(CORRUPT).alias("n_bad"),
+            )
+            .collect()
+        )
+        counts += stats
+        first = {r["_ca_file"]: r["first"] for r in stats}
+        position = F.col("_ca_id") - _file_lookup("_ca_file", first) + 1
+        parts.append(
+            df.select(
+                "_ca_file",
+                position.alias("_ca_position"),
+                *[c for c in df.columns if c not in ("_ca_file", "_ca_id", CORRUPT)],
+                CORRUPT,
+            )
+        )
+
+    rows = parts[0]
+    for part in parts[1:]:
+        rows = rows.unionByName(part)
+    # Per-file counts (rows read, unparseable records): the only data that leaves Spark here.
+    by_key = {file_key(str(f.path)): f for f in files}
+    display: dict[str, str] = {}
+    n_bad = 0
+    for r in counts:
+        source = by_key.get(file_key(r["_ca_file"]))
+        if source is None:
+            raise RuntimeError(f"Spark read a file that was not discovered: {r['_ca_file']}")
+        source.rows_read += int(r["n"])
+        n_bad += int(r["n_bad"])
+        display[r["_ca_file"]] = str(source.path)
+    rows = rows.select(
+        _file_lookup("_ca_file", display).alias("source_file"),
+        F.col("_ca_position").cast("bigint").alias("record_number"),
+        *table.column_names,
+        CORRUPT,
+    )
+    good = rows.where(F.col(CORRUPT).isNull()).drop(CORRUPT)
+    bad = rows.where(F.col(CORRUPT).isNotNull()).select(
+        "source_file", "record_number", F.col(CORRUPT).alias("raw_line")
+    )
+    good.createOrReplaceTempView(f"raw_{table.name}")
+    # Normalized text (what validation reads) and converted values side by side, computed
+    # once and kept on the executors, as the DuckDB engine's staged table.
+    staged = materialize(spark.sql(staged_sql(table)))
+    staged.createOrReplaceTempView(f"stg_{table.name}")
+    return StagedTable(table=table, files=files, bad=bad, headers=headers, n_bad=n_bad)
+
+
+def _converted_columns(table: Table) -> list[tuple[str, str]]:
+    """(typed column name, DuckDB expression on the normalized text) of every converted column."""
+    out = [
+        (c.name + load.TYPED_SUFFIX, load._converted(c))
+        for c in table.columns
+        if c.kind in load.CONVERTED_KINDS
+    ]
+    if table.name == "medical_claim":
+        out.append(
+            (
+                "service_date" + load.TYPED_SUFFIX,
+                "coalesce(ca_parse_date(claim_line_start_date), ca_parse_date(claim_start_date))",
+            )
+        )
+    return out
+
+
+def staged_sql(table: Table) -> str:
+    """stg_<table>: the DuckDB engine's normalization and conversions, translated to Spark."""
+    normalized = ", ".join(load._normalize(c) for c in table.columns)
+    converted = "".join(
+        f", {expression} as {load.q(name)}" for name, expression in _converted_columns(table)
+    )
+    return to_spark_sql(
+        f"select n.*{converted} from "
+        f"(select source_file, record_number, {normalized} from raw_{table.name}) as n",
+        pretty=False,
+    )
+
+
+def loaded_sql(table: Table, run_id: str) -> str:
+    """The accepted rows of stg_<table>, typed, in the loaded table's column order."""
+    typed = {name[: -len(load.TYPED_SUFFIX)] for name, _ in _converted_columns(table)}
+    cols = []
+    for name, _ in schema.loaded_columns(table):
+        if name in typed:
+            cols.append(f"s.`{name}{load.TYPED_SUFFIX}` as `{name}`")
+        elif name == "run_id":
+            cols.append(f"{load.lit(run_id)} as run_id")
+        else:
+            cols.append(f"s.`{name}`")
+    return f"""
+        select {", ".join(cols)}
+        from stg_{table.name} as s
+        left anti join rejected_keys as r
+            on r.table_name = {load.lit(table.name)}
+            and r.source_file = s.source_file
+            and r.record_number = s.record_number
+        """
+
+
+def loaded_schema(table: Table) -> str:
+    """The Spark DDL schema of the loaded table (jobs.schema.loaded_columns)."""
+    return ", ".join(f"`{n}` {SPARK_TYPES[t]}" for n, t in schema.loaded_columns(table))
+
+
+def create_loaded_view(spark: SparkSession, table: Table, run_id: str) -> DataFrame:
+    df = spark.sql(loaded_sql(table, run_id))
+    df.createOrReplaceTempView(table.name)
+    return df
+
+
+def create_empty_view(spark: SparkSession, table: Table) -> DataFrame:
+    df = spark.createDataFrame([], loaded_schema(table))
+    df.createOrReplaceTempView(table.name)
+    return df
