@@ -37,9 +37,7 @@ def create_issue_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def validate(
-    con: duckdb.DuckDBPyConnection, table: Table, run_id: str
-) -> list[ExpectationOutcome]:
+def validate(con: duckdb.DuckDBPyConnection, table: Table, run_id: str) -> list[ExpectationOutcome]:
     """Run the table's suite on ``stg_<table>`` and record the failing rows."""
     outcomes = validate_table(con, table.name, load_suite(table.name))
     for o in outcomes:
@@ -66,7 +64,7 @@ def validate(
             insert into row_issues
             select distinct {lit(table.name)}, source_file, record_number,
                    {lit(o.reason)}, {lit(o.level)},
-                   {lit(o.column) if o.column else 'null'}, {lit(o.description)}
+                   {lit(o.column) if o.column else "null"}, {lit(o.description)}
             from ({o.unexpected_rows_sql}) as failing
             """
         )
