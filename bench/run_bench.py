@@ -4,7 +4,12 @@ Generates the data once per size (cached under --data-dir), runs each
 contender in its own process, measures wall time and peak RSS with
 /usr/bin/time, and writes BENCHMARKS.md. Not part of the test suite.
 
-    python bench/run_bench.py --sizes 1m,10m,100m --baseline-sizes 1m,10m --csv-size 10m
+    python bench/run_bench.py --sizes 1m,10m,100m --baseline-sizes 1m,10m --csv-size 10m \
+        --spark-sizes 1m,10m
+
+The Spark runs (`run --engine spark`, local mode on this machine's cores) need
+`pip install '.[spark]'` and Java 17. The hand-written analysis in
+bench/ANALYSIS.md is appended to BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -31,20 +36,42 @@ def lines_of(size: str) -> int:
     return int(float(size.rstrip("km")) * factor)
 
 
+def _tree_rss_mb(pid: int) -> float:
+    """Resident memory of `pid` and all its descendants (MB), from /proc."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/statm") as fh:
+                total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    todo += [int(c) for c in fh.read().split()]
+        except (OSError, ValueError):
+            continue
+    return total / 2**20
+
+
 def measure(cmd: list[str], log: Path) -> dict:
-    """Run `cmd`; wall seconds and peak RSS (MB) from GNU time."""
+    """Run `cmd`: wall seconds, peak RSS of its largest process (GNU time) and of the
+    whole process tree (sampled from /proc every 0.2 s: a Spark run's JVM is a child)."""
     timing = log.with_suffix(".time")
     full = ["/usr/bin/time", "-f", "%e %M", "-o", str(timing), *cmd]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     start = time.perf_counter()
+    tree_peak = 0.0
     with open(log, "w") as fh:
-        proc = subprocess.run(full, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=REPO)
+        proc = subprocess.Popen(full, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=REPO)
+        while proc.poll() is None:
+            tree_peak = max(tree_peak, _tree_rss_mb(proc.pid))
+            time.sleep(0.2)
     wall = time.perf_counter() - start
     text = timing.read_text().split() if timing.exists() else []
     peak = int(text[-1]) / 1024 if text and text[-1].isdigit() else None
     return {
         "seconds": round(wall, 1),
         "peak_mb": round(peak) if peak else None,
+        "tree_peak_mb": round(tree_peak),
         "rc": proc.returncode,
     }
 
@@ -66,10 +93,11 @@ def dataset(data_dir: Path, size: str, fmt: str) -> Path:
     return path
 
 
-def run_job(data: Path, work: Path, label: str) -> dict:
+def run_job(data: Path, work: Path, label: str, engine: list[str] = ()) -> dict:
     out = work / f"out-{label}"
     shutil.rmtree(out, ignore_errors=True)
-    res = measure([*CLI, "run", "--input", str(data), "--out", str(out)], work / f"run-{label}.log")
+    cmd = [*CLI, "run", *engine, "--input", str(data), "--out", str(out)]
+    res = measure(cmd, work / f"run-{label}.log")
     manifest = out / "manifest.json"
     if res["rc"] == 0 and manifest.exists():
         m = json.loads(manifest.read_text())
@@ -105,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sizes", default="1m,10m,100m")
     p.add_argument("--baseline-sizes", default="1m,10m")
     p.add_argument("--csv-size", default="10m")
+    p.add_argument("--spark-sizes", default="", help="also run --engine spark at these sizes")
+    p.add_argument("--spark-master", default=f"local[{os.cpu_count()}]")
     p.add_argument("--data-dir", type=Path, default=REPO / "bench" / "data")
     p.add_argument("--work-dir", type=Path, default=REPO / "bench" / "work")
     p.add_argument("--results", type=Path, default=REPO / "bench" / "results.json")
@@ -123,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         "sizes": {},
     }
     baseline_sizes = {s for s in args.baseline_sizes.split(",") if s}
+    spark_sizes = {s for s in args.spark_sizes.split(",") if s}
     for size in [s for s in args.sizes.split(",") if s]:
         data = dataset(args.data_dir, size, "parquet")
         entry: dict = {"lines": lines_of(size)}
@@ -143,6 +174,12 @@ def main(argv: list[str] | None = None) -> int:
                 ],
                 args.work_dir / f"baseline-{size}.log",
             )
+        if size in spark_sizes:
+            print(f"[{size}] claims-audit run --engine spark ...", flush=True)
+            entry["spark"] = run_job(
+                data, args.work_dir, f"{size}-spark",
+                ["--engine", "spark", "--spark-master", args.spark_master],
+            )  # fmt: skip
         results["sizes"][size] = entry
         print(json.dumps(entry, indent=1), flush=True)
     if args.csv_size:
@@ -201,6 +238,22 @@ def render(results: dict) -> str:
         out.append(
             f"| {e['lines']:,} | " + " | ".join(f"{st.get(s, 0):.1f}" for s in stages) + " |"
         )
+    spark = [(e["lines"], e["run"], e["spark"]) for e in results["sizes"].values() if "spark" in e]
+    if spark:
+        out += [
+            "",
+            "Spark engine (`run --engine spark`, local mode on this machine) beside DuckDB:",
+            "",
+            "| lines | DuckDB run | Spark local | Spark / DuckDB | Spark peak RSS (Python + JVM) |",
+            "|---:|---:|---:|---:|---:|",
+        ]
+        for lines, duck, sp in spark:
+            took = f"{sp['seconds']:.1f} s" if sp["rc"] == 0 else f"failed (exit {sp['rc']})"
+            ratio = sp["seconds"] / duck["seconds"] if sp["rc"] == 0 == duck["rc"] else None
+            out.append(
+                f"| {lines:,} | {duck['seconds']:.1f} s | {took} | "
+                f"{f'{ratio:.1f}x' if ratio else '-'} | {sp.get('tree_peak_mb') or 0:,} MB |"
+            )
     if "csv" in results:
         c = results["csv"]["run"]
         out += [
@@ -208,6 +261,9 @@ def render(results: dict) -> str:
             f"CSV input, {results['csv']['size']} lines: {c['seconds']:.1f} s, "
             f"{c.get('lines_per_second') or 0:,} lines per second, peak RSS {c['peak_mb']:,} MB.",
         ]
+    analysis = REPO / "bench" / "ANALYSIS.md"
+    if analysis.exists():
+        out += ["", analysis.read_text().rstrip()]
     return "\n".join(out) + "\n"
 
 
