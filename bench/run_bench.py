@@ -182,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
             )  # fmt: skip
         results["sizes"][size] = entry
         print(json.dumps(entry, indent=1), flush=True)
+        save(results, args.results)  # after each size: a long session keeps what it measured
     if args.csv_size:
         data = dataset(args.data_dir, args.csv_size, "csv")
         print(f"[{args.csv_size} csv] claims-audit run ...", flush=True)
@@ -190,10 +191,14 @@ def main(argv: list[str] | None = None) -> int:
             round(lines_of(args.csv_size) / res["seconds"]) if res["rc"] == 0 else None
         )
         results["csv"] = {"size": args.csv_size, "run": res}
-    args.results.write_text(json.dumps(results, indent=2) + "\n")
-    (REPO / "BENCHMARKS.md").write_text(render(results))
+    save(results, args.results)
     print(f"results in {args.results} and BENCHMARKS.md", flush=True)
     return 0
+
+
+def save(results: dict, path: Path) -> None:
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    (REPO / "BENCHMARKS.md").write_text(render(results))
 
 
 def render(results: dict) -> str:
