@@ -36,6 +36,7 @@ from jobs.errors import AuditError, InputError
 from jobs.log import Log
 from jobs.pipeline import OUTPUT_NAMES, RunResult, new_run_id
 from jobs.schema import TABLES
+from jobs.spark.session import error_line
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -129,7 +130,7 @@ def run(
         result = RunResult(run_id, 0, manifest, local_out, local_db, outputs=outputs)
     except (AuditError, duck_pipeline._Terminated, KeyboardInterrupt, OSError, Exception) as exc:
         code = exc.exit_code if isinstance(exc, AuditError) else 1
-        message = duck_pipeline._one_line(exc)
+        message = error_line(exc)
         result = duck_pipeline._record_failure(
             manifest, local_out, local_db, run_id, code, message, exc, log
         )
@@ -341,7 +342,7 @@ class _SparkJob(duck_pipeline._Job):
                 log=self.log,
             )
         except ValueError as exc:  # a bad user-supplied reference file
-            raise InputError(duck_pipeline._one_line(exc)) from None
+            raise InputError(error_line(exc)) from None
         self._views += [
             "value_sets", "ndc_crosswalk", *duck_audit.INTERMEDIATE_MODELS, *duck_audit.MART_MODELS,
             *(p.stem for p in duck_audit._reference_files()),

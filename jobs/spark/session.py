@@ -7,6 +7,7 @@ engine never needs it (`pip install '.[spark]'` installs it).
 from __future__ import annotations
 
 import os
+import re
 from typing import TYPE_CHECKING, Any
 
 from jobs.errors import AuditError
@@ -49,6 +50,15 @@ def import_pyspark() -> Any:
     return pyspark
 
 
+def local_driver_memory() -> str:
+    """Half of this machine's memory (at least 1g): a local master runs everything in the driver."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return "4g"
+    return f"{max(1, total // 2**31)}g"
+
+
 def build_session(
     master: str = DEFAULT_MASTER,
     app_name: str = "claims-audit",
@@ -57,8 +67,9 @@ def build_session(
     """A SparkSession for the command line (`--spark-master`, default local[2]).
 
     Settings from spark-defaults.conf, SPARK_CONF_DIR or PYSPARK_SUBMIT_ARGS still
-    apply; for a local master the driver gets 4g of memory unless
-    `spark.driver.memory` is set there or in CLAIMS_AUDIT_SPARK_DRIVER_MEMORY.
+    apply; for a local master (driver and executors in one JVM) the driver gets
+    half of this machine's memory unless `spark.driver.memory` is set there or in
+    CLAIMS_AUDIT_SPARK_DRIVER_MEMORY (4g fails aggregations at 10M lines).
     """
     import_pyspark()
     from pyspark.sql import SparkSession
@@ -66,7 +77,7 @@ def build_session(
     builder = SparkSession.builder.master(master).appName(app_name)
     merged = dict(LOCAL_SETTINGS)
     if master.startswith("local"):
-        memory = os.environ.get("CLAIMS_AUDIT_SPARK_DRIVER_MEMORY", "4g")
+        memory = os.environ.get("CLAIMS_AUDIT_SPARK_DRIVER_MEMORY", local_driver_memory())
         merged.setdefault("spark.driver.memory", memory)
     merged.update(settings or {})
     for key, value in merged.items():
@@ -96,3 +107,30 @@ def run_session(spark: SparkSession) -> SparkSession:
     # The run compares dates only; a fixed time zone keeps timestamp inputs on their date.
     session.conf.set("spark.sql.session.timeZone", "UTC")
     return session
+
+
+_ERROR_CLASS = re.compile(r"\[[A-Z][A-Z0-9_.]+\][^\n]*")
+MEMORY_HINT = (
+    "Spark ran out of memory: raise spark.executor.memory / spark.driver.memory "
+    "(local master: CLAIMS_AUDIT_SPARK_DRIVER_MEMORY, default half of the machine's memory)"
+)
+
+
+def error_line(exc: BaseException) -> str:
+    """One line for a failed Spark call: the error class and message, not Py4J's wrapper.
+
+    Py4J's text starts with "An error occurred while calling o693.localCheckpoint."
+    and buries the cause in a Java stack trace; the first Spark error class
+    ("[AGGREGATE_OUT_OF_MEMORY] No enough memory for aggregation") says what happened.
+    """
+    text = str(exc).strip()
+    lines = [line.strip().lstrip(":").strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    line = lines[0]
+    if line.startswith("An error occurred while calling") and len(lines) > 1:
+        found = _ERROR_CLASS.search(text)
+        line = found.group(0).strip() if found else lines[1]
+    if "OUT_OF_MEMORY" in text or "OutOfMemoryError" in text:
+        line = f"{line} ({MEMORY_HINT})"
+    return line

@@ -40,6 +40,7 @@ from jobs.errors import InputError
 from jobs.inputs import SourceFile
 from jobs.schema import Table
 from jobs.spark.files import file_key, is_local, local_path, spark_path
+from jobs.spark.session import error_line
 from jobs.spark.translate import spark_expression, to_spark_sql
 
 
@@ -71,11 +72,6 @@ class StagedTable:
     n_bad: int = 0
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
 def _duckdb_type(data_type) -> str:
     """The DuckDB type name jobs.load._map_columns expects for a Spark type."""
     name = data_type.simpleString().upper()
@@ -98,7 +94,7 @@ def _csv_header(spark: SparkSession, source: SourceFile) -> list[str]:
             .columns
         )
     except Exception as exc:
-        raise InputError(f"{source.path}: cannot be read as CSV ({_one_line(exc)})") from None
+        raise InputError(f"{source.path}: cannot be read as CSV ({error_line(exc)})") from None
     if not names:
         raise InputError(f"{source.path}: empty file, no header record")
     deduped: list[str] = []
@@ -143,7 +139,7 @@ def read_table(
             described = [(f.name, _duckdb_type(f.dataType)) for f in df.schema.fields]
         except Exception as exc:
             raise InputError(
-                f"{parquet[0].path}: cannot be read as Parquet ({_one_line(exc)})"
+                f"{parquet[0].path}: cannot be read as Parquet ({error_line(exc)})"
             ) from None
         mapping = load._map_columns(table, parquet[0], described, config)
         for f in parquet:
@@ -194,7 +190,9 @@ def read_table(
         try:
             df = materialize(df)
         except Exception as exc:
-            raise InputError(f"{group[0].path}: cannot be read as CSV ({_one_line(exc)})") from None
+            raise InputError(
+                f"{group[0].path}: cannot be read as CSV ({error_line(exc)})"
+            ) from None
         stats = (
             df.groupBy("_ca_file")
             .agg(
