@@ -230,18 +230,25 @@ def render(results: dict) -> str:
         else:
             b, bm, speedup = "not run", "-", "-"
         out.append(
-            f"| {e['lines']:,} | {floor['seconds']:.1f} s | {run['seconds']:.1f} s | "
+            f"| {e['lines']:,} | {floor['seconds']:,.1f} s | {run['seconds']:,.1f} s | "
             f"{f'{ratio:.1f}x' if ratio else 'failed'} | {run['peak_mb']:,} MB | {b} | {bm} | "
             f"{speedup} |"
         )
-    out += ["", "Stage times of `claims-audit run` (seconds, from the manifest):", ""]
+    out += [
+        "",
+        "Stage times of `claims-audit run` (seconds, from the manifest; `publish`, the",
+        "final renames, comes after the manifest is written and is in the run's log):",
+        "",
+    ]
     stages = ["load", "validate", "audit", "fingerprint", "report", "publish"]
     out.append("| lines | " + " | ".join(stages) + " |")
     out.append("|---:|" + "---:|" * len(stages))
     for e in results["sizes"].values():
         st = e["run"].get("stages", {})
         out.append(
-            f"| {e['lines']:,} | " + " | ".join(f"{st.get(s, 0):.1f}" for s in stages) + " |"
+            f"| {e['lines']:,} | "
+            + " | ".join(f"{st[s]:.1f}" if s in st else "-" for s in stages)
+            + " |"
         )
     spark = [(e["lines"], e["run"], e["spark"]) for e in results["sizes"].values() if "spark" in e]
     if spark:
@@ -259,6 +266,16 @@ def render(results: dict) -> str:
                 f"| {lines:,} | {duck['seconds']:.1f} s | {took} | "
                 f"{f'{ratio:.1f}x' if ratio else '-'} | {sp.get('tree_peak_mb') or 0:,} MB |"
             )
+    for e in results["sizes"].values():
+        first = e.get("spark_first_attempt")
+        if first:
+            out += [
+                "",
+                f"At {e['lines']:,} lines the first Spark run (driver memory "
+                f"{first.get('driver_memory', '?')}) failed after {first['seconds']:.1f} s "
+                f"({first.get('error', 'exit ' + str(first['rc']))}); the row above is "
+                f"the rerun ({e['spark'].get('note', '')}).",
+            ]
     if "csv" in results:
         c = results["csv"]["run"]
         out += [
