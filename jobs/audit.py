@@ -272,6 +272,11 @@ def _run_rule(
         "ca_rule_version": rule.version,
     }
     con.execute(_INSERT_RULE_FINDINGS.replace("{rule_sql}", rule.sql), bound)
+    check_rule_rows(con, rule, order)
+
+
+def check_rule_rows(con: duckdb.DuckDBPyConnection, rule: Rule, order: int) -> None:
+    """The rows of `rule` in _claims_audit_findings must carry its id, severity and statuses."""
     ((n_bad,),) = con.execute(
         _CHECK_RULE_FINDINGS,
         {
@@ -297,11 +302,7 @@ def run_audit(
     ndc_crosswalk: Path | None = None,
 ) -> list[RuleStats]:
     """Audit the loaded tables; writes `findings` and `rule_stats` and returns the stats."""
-    values: dict[str, object] = {
-        **audit_params.resolve(params),
-        "eligibility_supplied": bool(eligibility_supplied),
-        "run_id": run_id,
-    }
+    values = audit_values(params, run_id, eligibility_supplied)
     rules = load_rules()
     load_reference_data(con, ndc_crosswalk)
     for name in INTERMEDIATE_MODELS + MART_MODELS:
@@ -313,6 +314,23 @@ def run_audit(
     )
     for order, rule in enumerate(rules):
         _run_rule(con, rule, order, values)
+    return store_findings(con, rules, run_id)
+
+
+def audit_values(params: dict, run_id: str, eligibility_supplied: bool) -> dict[str, object]:
+    """The values the SQL files are bound with: the parameters, eligibility, run id."""
+    return {
+        **audit_params.resolve(params),
+        "eligibility_supplied": bool(eligibility_supplied),
+        "run_id": run_id,
+    }
+
+
+def store_findings(
+    con: duckdb.DuckDBPyConnection, rules: list[Rule], run_id: str
+) -> list[RuleStats]:
+    """`findings` (in rule order, then by key) from _claims_audit_findings, and `rule_stats`
+    from it and mart_rule_coverage; returns the stats."""
     con.execute(f"create or replace table findings ({_columns_ddl(FINDINGS_COLUMNS)})")
     con.execute(
         """

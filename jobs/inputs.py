@@ -90,13 +90,17 @@ def discover(input_dir: Path) -> dict[str, list[SourceFile]]:
             for p in files
         ]
 
+    require_needed_tables(found, input_dir)
+    return found
+
+
+def require_needed_tables(found: dict[str, list[SourceFile]], root: object) -> None:
     for name, table in TABLES.items():
         if table.needed and name not in found:
             raise InputError(
-                f"input {input_dir}: required table {name} is missing "
+                f"input {root}: required table {name} is missing "
                 f"(expected {name}.csv, {name}.csv.gz, {name}.parquet or a folder {name}/)"
             )
-    return found
 
 
 def sha256_of(path: Path, chunk: int = 1 << 22) -> str:

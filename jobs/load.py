@@ -128,6 +128,12 @@ def read_csv_header(path: Path) -> list[str]:
             header = next(csv.reader(fh), None)
     except (OSError, EOFError, csv.Error) as exc:
         raise InputError(f"{path}: cannot be read as CSV ({exc})") from None
+    return header_names(header or [], path)
+
+
+def header_names(header: list[str], path: object) -> list[str]:
+    """A CSV header's column names: BOM and spaces stripped, blanks named column_<i>,
+    repeats numbered (name_2, ...) case-insensitively. An empty header is an error."""
     if not header:
         raise InputError(f"{path}: empty file, no header record")
     names: list[str] = []

@@ -194,7 +194,7 @@ class _Job:
         self.config = load_config(config_path)
         self.manifest["parameters"] = dict(self.config.parameters)
         self.manifest["max_rejected_share"] = self.config.max_rejected_share
-        self.files = discover(self.input_dir)
+        self.files = self._discover()
         self.out_dir.mkdir(parents=True, exist_ok=True)
         hashes = self._start_hashing()
         self._connect()
@@ -210,6 +210,9 @@ class _Job:
             self._write_outputs()
         with self.log.stage("publish"):
             self._publish(outputs)
+
+    def _discover(self) -> dict[str, list[SourceFile]]:
+        return discover(self.input_dir)
 
     def _start_hashing(self) -> dict[Path, Future[str]]:
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
@@ -356,13 +359,7 @@ class _Job:
         eligibility = "eligibility" in self.files
         self.manifest["eligibility_supplied"] = eligibility
         try:
-            stats = audit.run_audit(
-                con,
-                dict(self.config.parameters),
-                self.run_id,
-                eligibility_supplied=eligibility,
-                ndc_crosswalk=self.config.ndc_crosswalk,
-            )
+            stats = self._run_rules(con, eligibility)
         except ValueError as exc:  # a bad user-supplied reference file
             raise InputError(_one_line(exc)) from None
         self.manifest["rules"] = [
@@ -379,6 +376,17 @@ class _Job:
         ]
         self.manifest["value_sets"] = audit.value_set_versions()
         self.manifest["findings"] = _finding_totals(con)
+
+    def _run_rules(self, con: duckdb.DuckDBPyConnection, eligibility: bool) -> list:
+        from jobs import audit
+
+        return audit.run_audit(
+            con,
+            dict(self.config.parameters),
+            self.run_id,
+            eligibility_supplied=eligibility,
+            ndc_crosswalk=self.config.ndc_crosswalk,
+        )
 
     def _history(self) -> None:
         """Carry the findings history over from the published database."""

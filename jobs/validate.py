@@ -82,14 +82,7 @@ def build_rejections(con: duckdb.DuckDBPyConnection, tables: list[Table], run_id
         select table_name, source_file, record_number from csv_bad_records
         """
     )
-    con.execute(
-        """
-        create or replace table rejected_rows (
-            run_id varchar, table_name varchar, source_file varchar, record_number bigint,
-            reasons varchar, details varchar, original_values varchar
-        )
-        """
-    )
+    create_rejected_rows_table(con)
     for table in tables:
         values = ", ".join(f"{lit(c)}, r.{q(c)}" for c in table.column_names)
         con.execute(
@@ -111,6 +104,22 @@ def build_rejections(con: duckdb.DuckDBPyConnection, tables: list[Table], run_id
                 on r.source_file = i.source_file and r.record_number = i.record_number
             """
         )
+    insert_malformed_records(con, run_id)
+
+
+def create_rejected_rows_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        create or replace table rejected_rows (
+            run_id varchar, table_name varchar, source_file varchar, record_number bigint,
+            reasons varchar, details varchar, original_values varchar
+        )
+        """
+    )
+
+
+def insert_malformed_records(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """CSV records the reader could not parse, as rejected rows (reason malformed_record)."""
     con.execute(
         f"""
         insert into rejected_rows

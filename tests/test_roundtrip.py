@@ -10,25 +10,10 @@ import json
 import pytest
 
 from jobs.generate import generate
+from jobs.generate_scenarios import ESI_CODES, RULES
 from tests.conftest import run_cli
 
-RULE_IDS = {
-    "qualifying_dx", "conservative_care", "prior_imaging", "imaging_guidance",
-    "session_frequency", "guidance_unbundled", "myelopathy_review",
-    "interlaminar_levels", "transforaminal_levels",
-}  # fmt: skip
-ESI_CODES = {
-    "62320",
-    "62321",
-    "62324",
-    "62325",
-    "64479",
-    "64480",
-    "0228T",
-    "0229T",
-    "62310",
-    "62318",
-}
+RULE_IDS = set(RULES)
 
 
 def rows(path):

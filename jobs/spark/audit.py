@@ -20,7 +20,6 @@ import functools
 from typing import TYPE_CHECKING
 
 from jobs import audit as duck_audit
-from jobs import params as audit_params
 from jobs.rules import Rule, load_rules
 from jobs.spark.stage import materialize
 from jobs.spark.translate import to_spark_sql
@@ -40,15 +39,6 @@ _SPARK_TYPE = {
     "date": "date",
     "decimal(18, 2)": "decimal(18,2)",
 }
-
-
-def audit_values(params: dict, run_id: str, eligibility_supplied: bool) -> dict[str, object]:
-    """The parameter values the SQL files are bound with (as jobs.audit.run_audit binds them)."""
-    return {
-        **audit_params.resolve(params),
-        "eligibility_supplied": bool(eligibility_supplied),
-        "run_id": run_id,
-    }
 
 
 def _string_frame(spark: SparkSession, columns: tuple[str, ...] | list[str], rows: list[dict]):
@@ -157,7 +147,7 @@ def run_audit(
     The DuckDB side mirrors jobs.audit.run_audit: the same tables, column types,
     row order, header check and statistics.
     """
-    values = audit_values(params, run_id, eligibility_supplied)
+    values = duck_audit.audit_values(params, run_id, eligibility_supplied)
     duck_audit.load_reference_data(con, ndc_crosswalk)
     register_reference_data(spark, ndc_crosswalk)
     build_models(spark, values, log)
@@ -167,67 +157,7 @@ def run_audit(
     with log.stage("audit:rules") if log else contextlib.nullcontext():
         _store(con, "_claims_audit_findings", findings, f"rule_order integer, {ddl}")
     for order, rule in enumerate(rules):
-        ((n_bad,),) = con.execute(
-            """
-            select count(*) from _claims_audit_findings
-            where rule_order = $rule_order
-              and (rule_id <> $rule_id or severity <> $severity
-                   or not list_contains($statuses, status))
-            """,
-            {
-                "rule_order": order,
-                "rule_id": rule.id,
-                "severity": rule.severity,
-                "statuses": list(rule.statuses),
-            },
-        ).fetchall()
-        if n_bad:
-            raise RuntimeError(
-                f"rule {rule.id} returned {n_bad} row(s) whose rule_id, severity or status "
-                "disagrees with its header"
-            )
-    con.execute(f"create or replace table findings ({ddl})")
-    con.execute(
-        """
-        insert into findings
-        select * exclude (rule_order)
-        from _claims_audit_findings
-        order by rule_order, claim_id, claim_line_number, status, person_id, service_date,
-            hcpcs_code, evidence
-        """
-    )
-    con.execute("drop table _claims_audit_findings")
+        duck_audit.check_rule_rows(con, rule, order)
     for name in duck_audit.MART_MODELS:
         _store(con, name, spark.table(name))
-
-    coverage = {
-        rule_id: (checked, exempt)
-        for rule_id, checked, exempt in con.execute(
-            "select rule_id, lines_checked, lines_exempt from mart_rule_coverage"
-        ).fetchall()
-    }
-    counts = dict(con.execute("select rule_id, count(*) from findings group by rule_id").fetchall())
-    stats = [
-        duck_audit.RuleStats(
-            run_id=run_id,
-            rule_id=rule.id,
-            rule_version=rule.version,
-            title=rule.title,
-            severity=rule.severity,
-            lines_checked=int(coverage.get(rule.id, (0, 0))[0]),
-            lines_exempt=int(coverage.get(rule.id, (0, 0))[1]),
-            findings=int(counts.get(rule.id, 0)),
-        )
-        for rule in rules
-    ]
-    columns = duck_audit._columns_ddl(duck_audit.RULE_STATS_COLUMNS)
-    con.execute(f"create or replace table rule_stats ({columns})")
-    con.executemany(
-        "insert into rule_stats values (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (s.run_id, s.rule_id, s.rule_version, s.title, s.severity,
-             s.lines_checked, s.lines_exempt, s.findings)
-            for s in stats
-        ],
-    )  # fmt: skip
-    return stats
+    return duck_audit.store_findings(con, rules, run_id)

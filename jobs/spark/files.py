@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from jobs.errors import InputError
-from jobs.inputs import SUFFIXES, SourceFile, discover
+from jobs.inputs import SUFFIXES, SourceFile, discover, require_needed_tables
 from jobs.schema import TABLES
 
 if TYPE_CHECKING:
@@ -142,12 +142,7 @@ def _discover_remote(spark: SparkSession, root: str) -> dict[str, list[SourceFil
         )
         source.modified = _iso(row["modificationTime"])  # type: ignore[attr-defined]
         files.setdefault(table, []).append(source)
-    for name, table in TABLES.items():
-        if table.needed and name not in files:
-            raise InputError(
-                f"input {root}: required table {name} is missing "
-                f"(expected {name}.csv, {name}.csv.gz, {name}.parquet or a folder {name}/)"
-            )
+    require_needed_tables(files, root)
     return files
 
 

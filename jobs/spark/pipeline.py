@@ -31,8 +31,7 @@ from typing import TYPE_CHECKING, Any
 from jobs import __version__, publish
 from jobs import pipeline as duck_pipeline
 from jobs import validate as duck_validate
-from jobs.config import load_config
-from jobs.errors import AuditError, InputError
+from jobs.errors import AuditError
 from jobs.log import Log
 from jobs.pipeline import OUTPUT_NAMES, RunResult, new_run_id
 from jobs.schema import TABLES
@@ -207,28 +206,19 @@ class _SparkJob(duck_pipeline._Job):
 
     # ------------------------------------------------------------ stages
 
-    def execute(self, config_path: Path | None, outputs: list[Path]) -> None:
+    def _discover(self) -> dict[str, list[Any]]:
         from jobs.spark.files import discover_uri
 
-        self.config = load_config(config_path)
-        self.manifest["parameters"] = dict(self.config.parameters)
-        self.manifest["max_rejected_share"] = self.config.max_rejected_share
-        self.files = discover_uri(self.spark, self.input_uri)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        self._connect()
-        with self.log.stage("load"):
-            self._load()
-        with self.log.stage("validate"):
-            self._validate()
-        with self.log.stage("audit"):
-            self._audit()
+        return discover_uri(self.spark, self.input_uri)
+
+    def _start_hashing(self) -> dict:
+        return {}  # no hashing on Spark: size + modification time (FINGERPRINT_METHOD)
+
+    def _finish_hashing(self, hashes: dict) -> None:
         with self.log.stage("fingerprint"):
-            self._fingerprint()
-        with self.log.stage("report"):
-            self._history()
-            self._write_outputs()
-        with self.log.stage("publish"):
-            self._publish(outputs)
+            self.manifest["inputs"] = [
+                _file_entry(f) for name in TABLES for f in self.files.get(name, [])
+            ]
 
     def _load(self) -> None:
         from jobs.spark import stage
@@ -280,14 +270,7 @@ class _SparkJob(duck_pipeline._Job):
             bad = spark_validate.bad_records(s, self.config)
             if bad:
                 con.executemany("insert into csv_bad_records values (?, ?, ?, ?, ?, ?)", bad)
-        con.execute(
-            """
-            create or replace table rejected_rows (
-                run_id varchar, table_name varchar, source_file varchar, record_number bigint,
-                reasons varchar, details varchar, original_values varchar
-            )
-            """
-        )
+        duck_validate.create_rejected_rows_table(con)
         _store(
             con, "_claims_audit_rejected", spark_validate.rejected_rows(self.spark, issues, staged)
         )
@@ -295,16 +278,7 @@ class _SparkJob(duck_pipeline._Job):
             "insert into rejected_rows select ?, * from _claims_audit_rejected", [self.run_id]
         )
         con.execute("drop table _claims_audit_rejected")
-        con.execute(
-            """
-            insert into rejected_rows
-            select ?, table_name, source_file, record_number,
-                   'malformed_record', 'the CSV record could not be parsed: ' || error_message,
-                   raw_line
-            from csv_bad_records
-            """,
-            [self.run_id],
-        )
+        duck_validate.insert_malformed_records(con, self.run_id)
         self._count_rows(present)
         self._check_rejected_share(present)
         con.execute("drop table if exists csv_bad_records")  # now part of rejected_rows
@@ -323,49 +297,24 @@ class _SparkJob(duck_pipeline._Job):
                 con.execute("insert into practitioner select * from _claims_audit_practitioner")
                 con.execute("drop table _claims_audit_practitioner")
 
-    def _audit(self) -> None:
+    def _run_rules(self, con: Any, eligibility: bool) -> list:
         from jobs import audit as duck_audit
         from jobs.spark import audit as spark_audit
 
-        con = self.con
-        assert con is not None
-        eligibility = "eligibility" in self.files
-        self.manifest["eligibility_supplied"] = eligibility
-        try:
-            stats = spark_audit.run_audit(
-                self.spark,
-                con,
-                dict(self.config.parameters),
-                self.run_id,
-                eligibility_supplied=eligibility,
-                ndc_crosswalk=self.config.ndc_crosswalk,
-                log=self.log,
-            )
-        except ValueError as exc:  # a bad user-supplied reference file
-            raise InputError(error_line(exc)) from None
+        stats = spark_audit.run_audit(
+            self.spark,
+            con,
+            dict(self.config.parameters),
+            self.run_id,
+            eligibility_supplied=eligibility,
+            ndc_crosswalk=self.config.ndc_crosswalk,
+            log=self.log,
+        )
         self._views += [
             "value_sets", "ndc_crosswalk", *duck_audit.INTERMEDIATE_MODELS, *duck_audit.MART_MODELS,
             *(p.stem for p in duck_audit._reference_files()),
         ]  # fmt: skip
-        self.manifest["rules"] = [
-            {
-                "id": s.rule_id,
-                "version": s.rule_version,
-                "title": s.title,
-                "severity": s.severity,
-                "lines_checked": s.lines_checked,
-                "lines_exempt": s.lines_exempt,
-                "findings": s.findings,
-            }
-            for s in stats
-        ]
-        self.manifest["value_sets"] = duck_audit.value_set_versions()
-        self.manifest["findings"] = duck_pipeline._finding_totals(con)
-
-    def _fingerprint(self) -> None:
-        self.manifest["inputs"] = [
-            _file_entry(f) for name in TABLES for f in self.files.get(name, [])
-        ]
+        return stats
 
     # ------------------------------------------------------------ Spark housekeeping
 

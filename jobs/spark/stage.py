@@ -95,19 +95,7 @@ def _csv_header(spark: SparkSession, source: SourceFile) -> list[str]:
         )
     except Exception as exc:
         raise InputError(f"{source.path}: cannot be read as CSV ({error_line(exc)})") from None
-    if not names:
-        raise InputError(f"{source.path}: empty file, no header record")
-    deduped: list[str] = []
-    seen: set[str] = set()
-    for i, raw in enumerate(names):
-        name = raw.lstrip("\ufeff").strip() or f"column_{i + 1}"
-        candidate, n = name, 1
-        while candidate.lower() in seen:
-            n += 1
-            candidate = f"{name}_{n}"
-        seen.add(candidate.lower())
-        deduped.append(candidate)
-    return deduped
+    return load.header_names(names, source.path)
 
 
 def _file_lookup(column: str, values: dict[str, object]):

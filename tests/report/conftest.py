@@ -10,6 +10,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import synthetic  # noqa: E402
+from browser import launch  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
 from report_fixtures import Rendered, render  # noqa: E402
 
 from jobs.config import Config  # noqa: E402
@@ -35,3 +37,12 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
 def hostile_raw(hostile: Rendered) -> Rendered:
     """The hostile run with raw member ids (internal use)."""
     return render(hostile.built, Config(member_ids="raw"), name="report-raw.html")
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Headless Debian chromium through Playwright (tests/report/browser.py)."""
+    with sync_playwright() as p:
+        browser = launch(p)
+        yield browser
+        browser.close()

@@ -23,6 +23,8 @@ import pyarrow as pa
 
 from jobs import params as params_module
 from jobs import schema
+from jobs.generate_scenarios import ESI_CODES as GENERATOR_ESI_CODES
+from jobs.pipeline import _finding_totals
 
 # The contract's exception columns (contract.md, "Outputs of run") and the audit's tables.
 EXCEPTION_COLUMNS = (
@@ -42,31 +44,6 @@ create table rule_stats (
     lines_checked bigint, lines_exempt bigint, findings bigint
 )
 """
-
-
-def _finding_totals(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """The manifest's totals as the contract defines them (each failed line counted once)."""
-    total, lines = con.execute(
-        "select count(*), count(distinct (claim_id, claim_line_number)) from findings"
-    ).fetchone()
-    by_status = dict(
-        con.execute(
-            "select status, count(*) from findings group by status order by status"
-        ).fetchall()
-    )
-    amounts = dict(
-        con.execute(
-            "select status, coalesce(sum(paid_amount), 0) from (select distinct status, claim_id, "
-            "claim_line_number, paid_amount from findings) group by status"
-        ).fetchall()
-    )
-    return {
-        "total": total,
-        "lines_with_findings": lines,
-        "by_status": by_status,
-        "paid_amount_by_status": {k: float(v) for k, v in amounts.items()},
-        "dollars_at_risk": float(amounts.get("fail", 0)),
-    }
 
 
 RUN_ID = "20250102T020000Z-c0ffee"
@@ -99,18 +76,7 @@ TITLES = {
     "interlaminar_levels": "Interlaminar injection over one level or billed bilateral",
     "transforaminal_levels": "More than two transforaminal levels on one side in a session",
 }
-ESI_CODES = (
-    "62320",
-    "62321",
-    "62324",
-    "62325",
-    "64479",
-    "64480",
-    "0228T",
-    "0229T",
-    "62310",
-    "62318",
-)
+ESI_CODES = tuple(sorted(GENERATOR_ESI_CODES))
 PRIMARY_WEIGHTS = {
     "62321": 45,
     "64479": 30,

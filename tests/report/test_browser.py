@@ -6,21 +6,13 @@ import re
 
 import pytest
 import synthetic
-from browser import assert_not_blank, contrast, launch, open_report
-from playwright.sync_api import expect, sync_playwright
+from browser import assert_not_blank, contrast, open_report
+from playwright.sync_api import expect
 from report_fixtures import Rendered, render
 
 pytestmark = pytest.mark.browser
 
 VIEWPORT = {"width": 1280, "height": 900}
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ import duckdb
 import pytest
 import reconcile
 import synthetic
-from browser import assert_not_blank, launch, open_report
-from playwright.sync_api import expect, sync_playwright
+from browser import assert_not_blank, open_report
+from playwright.sync_api import expect
 from report_fixtures import Rendered
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -85,14 +85,6 @@ def test_no_raw_member_ids(generated: Rendered) -> None:
         assert not re.search(rf"(?<![0-9A-Za-z]){re.escape(member)}(?![0-9A-Za-z])", generated.html)
     key = generated.built.out_dir / "audit.member-key"
     assert key.exists() and key.read_text().strip() not in generated.html
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
 
 
 def test_in_chromium(generated: Rendered, chromium) -> None:
