@@ -419,7 +419,12 @@ class _Job:
         self._run_history()
 
     def _run_history(self) -> None:
-        """Every earlier run from the journal, plus this one (as succeeded)."""
+        """Every earlier run from the journal, plus this one (as succeeded).
+
+        ``run_seq`` is the run's position in the journal (1 = oldest). Runs of one database
+        are serialized by the writer lock, so it orders runs exactly; ``started_at`` has
+        one-second resolution and a run that fails at once can share its second with the next.
+        """
         con = self.con
         assert con is not None
         self.manifest["status"] = "succeeded"
@@ -429,12 +434,13 @@ class _Job:
             """
             create or replace table run_history (
                 run_id varchar, status varchar, started_at varchar, ended_at varchar,
-                exit_code integer, tool_version varchar, n_findings bigint, manifest json
+                exit_code integer, tool_version varchar, n_findings bigint, manifest json,
+                run_seq integer
             )
             """
         )
         con.executemany(
-            "insert into run_history values (?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into run_history values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     m.get("run_id"),
@@ -445,8 +451,9 @@ class _Job:
                     m.get("tool_version"),
                     (m.get("findings") or {}).get("total"),
                     json.dumps(m, sort_keys=True, default=str),
+                    seq,
                 )
-                for m in history
+                for seq, m in enumerate(history, start=1)
             ],
         )
 

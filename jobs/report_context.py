@@ -417,17 +417,16 @@ def _manifest_mismatches(totals: dict[str, Any], recorded: dict[str, Any]) -> li
 
 def _previous_run(db: _Db, manifest: dict[str, Any]) -> dict[str, Any] | None:
     run_id = manifest.get("run_id", "")
-    started = manifest.get("started_at")
     row = db.one(
         """
         select run_id, started_at, n_findings, manifest
         from run_history
-        where status = 'succeeded' and run_id <> $run_id
-          and ($started_at is null or started_at <= $started_at)
-        order by started_at desc, run_id desc
+        where status = 'succeeded'
+          and run_seq < (select max(run_seq) from run_history where run_id = $run_id)
+        order by run_seq desc
         limit 1
         """,
-        {"run_id": run_id, "started_at": started},
+        {"run_id": run_id},
     )
     if not row:
         return None

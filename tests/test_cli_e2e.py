@@ -172,8 +172,9 @@ def test_failed_run_leaves_database_and_outputs_untouched(tmp_path, tuva10, cli)
     # the next good run records the failed one in the database's history
     assert cli("run", "--input", tuva10, "--out", out).returncode == 0
     con = duckdb.connect(str(out / "audit.duckdb"), read_only=True)
-    statuses = [r[0] for r in con.execute("select status from v_runs").fetchall()]
-    assert statuses == ["succeeded", "failed", "succeeded"]
+    # in journal order even when two runs started in the same second
+    runs = con.execute("select run_seq, status from v_runs").fetchall()
+    assert runs == [(1, "succeeded"), (2, "failed"), (3, "succeeded")]
 
 
 READER = textwrap.dedent(

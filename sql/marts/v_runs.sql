@@ -8,6 +8,7 @@ runs as (
 
 final as (
     select
+        run_seq,
         run_id,
         status,
         started_at,
@@ -20,4 +21,4 @@ final as (
 )
 
 select * from final
-order by started_at, run_id
+order by run_seq

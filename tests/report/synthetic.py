@@ -901,7 +901,8 @@ def _run_history(
         """
         create table run_history (
             run_id varchar, status varchar, started_at varchar, ended_at varchar,
-            exit_code integer, tool_version varchar, n_findings bigint, manifest json
+            exit_code integer, tool_version varchar, n_findings bigint, manifest json,
+            run_seq integer
         )
         """
     )
@@ -951,7 +952,10 @@ def _run_history(
             )
         )
     rows.append((run_id, "succeeded", STARTED_AT, None, 0, "0.1.0", len(findings), "{}"))
-    con.executemany("insert into run_history values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.executemany(
+        "insert into run_history values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(*row, seq) for seq, row in enumerate(rows, start=1)],
+    )
 
 
 def _manifest(

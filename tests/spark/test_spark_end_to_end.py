@@ -70,7 +70,7 @@ def test_tuva10_same_audit_on_both_engines(tuva_runs) -> None:
 def test_tuva10_spark_run_keeps_the_history_and_compares_with_the_previous_run(tuva_runs) -> None:
     duck_out, spark_out, _, db = tuva_runs
     con = duckdb.connect(str(db), read_only=True)
-    runs = con.execute("select run_id, status from run_history order by started_at").fetchall()
+    runs = con.execute("select run_id, status from run_history order by run_seq").fetchall()
     history = con.execute(
         "select run_id, count(*) from findings_history group by run_id order by run_id"
     ).fetchall()
