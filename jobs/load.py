@@ -10,10 +10,10 @@ For each table:
   identifiers never reach the database.
 * ``stg_<table>``: every row read, normalized (trimmed, '' -> NULL, codes
   upper-case without dots, NDCs as 11 digits) and converted (dates, amounts,
-  numbers), written once. Validation runs on it.
+  numbers, line numbers), written once; the text of a value that does not
+  convert is kept beside it in ``<column>__invalid``. Validation runs on it.
 * ``<table>``: the staged table once validation has decided: rejected rows
-  deleted, the text of converted columns dropped, typed columns (see
-  ``jobs.schema``) in their place. No second write of the data.
+  deleted, the ``__invalid`` columns dropped. No second write of the data.
 
 CSV records DuckDB cannot parse (wrong number of fields, bad quoting, invalid
 UTF-8) are counted and kept in ``csv_bad_records`` so that rows read always
@@ -318,8 +318,8 @@ def _first_line(exc: Exception) -> str:
 
 # ---------------------------------------------------------------- staged
 
-TYPED_SUFFIX = "__typed"
-CONVERTED_KINDS = (schema.DATE, schema.AMOUNT, schema.NUMBER, schema.INTEGER)
+CONVERTED_KINDS = schema.CONVERTED_KINDS
+INVALID_SUFFIX = schema.INVALID_SUFFIX
 
 
 def _normalize(column: schema.Column) -> str:
@@ -343,51 +343,61 @@ def _normalize(column: schema.Column) -> str:
     return f"{expr} as {q(column.name)}"
 
 
-def _converted(column: schema.Column) -> str:
-    """The typed value of a normalized text column; NULL when it does not convert.
+def _gated(name: str, regex: str, cast: str) -> str:
+    # regexp_full_match anchors itself: the pattern goes in without ^ and $.
+    return f"case when regexp_full_match({name}, {lit(regex[1:-1])}) then {cast} end"
 
-    Validation rejects every row whose text does not convert, so in an accepted
-    row NULL means missing.
-    """
+
+def _converted(column: schema.Column) -> str:
+    """The typed value of a normalized text column; NULL when it is missing or does not
+    convert (``<column>__invalid`` then keeps the text, and validation rejects the row)."""
     name = q(column.name)
     kind = column.kind
     if kind == schema.DATE:
         return f"ca_parse_date({name})"
     if kind == schema.AMOUNT:
-        return f"try_cast({name} as decimal(18, 2))"
+        return _gated(name, schema.AMOUNT_REGEX, f"try_cast({name} as decimal(18, 2))")
     if kind == schema.NUMBER:
-        return f"try_cast({name} as double)"
+        return _gated(name, schema.NUMBER_REGEX, f"try_cast({name} as double)")
     # claim_line_number: '3', '03' and '3.0' (float exports) are line 3
-    return f"try_cast(try_cast({name} as decimal(18, 3)) as integer)"
+    return _gated(
+        name, schema.LINE_NUMBER_REGEX, f"try_cast(try_cast({name} as decimal(18, 3)) as integer)"
+    )
+
+
+def staged_sql(table: Table, run_id: str) -> str:
+    """The select that stages `table` from ``raw_<table>`` (DuckDB SQL; the Spark engine
+    translates it): every row read, normalized and converted, in one pass.
+
+    Columns: the contract's, converted ones typed (the loaded table's types and order),
+    ``service_date`` (medical claims: the line's start date, else the claim's), the
+    lineage, then ``<column>__invalid`` for each converted column: its text when present
+    but not convertible, else NULL. Validation reads the typed and ``__invalid`` columns;
+    the loaded table is this one without the ``__invalid`` columns, so the typed values
+    are written once and the text of converted columns is never stored.
+    """
+    converted = [c for c in table.columns if c.kind in CONVERTED_KINDS]
+    typed = ", ".join(f"{_converted(c)} as {q(c.name + '__t')}" for c in converted)
+    normalized = ", ".join(_normalize(c) for c in table.columns)
+    order = [q(c.name + "__t") if c.kind in CONVERTED_KINDS else q(c.name) for c in table.columns]
+    order = [f"{e} as {q(c.name)}" for e, c in zip(order, table.columns, strict=True)]
+    if table.name == "medical_claim":
+        order.append('coalesce("claim_line_start_date__t", "claim_start_date__t") as service_date')
+    order += ["source_file", "record_number", f"{lit(run_id)} as run_id"]
+    order += [
+        f"case when {q(c.name + '__t')} is null then {q(c.name)} end "
+        f"as {q(c.name + INVALID_SUFFIX)}"
+        for c in converted
+    ]
+    return (
+        f"select {', '.join(order)} from (select n.*, {typed} from "
+        f"(select source_file, record_number, {normalized} from raw_{table.name}) as n) as t"
+    )
 
 
 def create_staged_table(con: duckdb.DuckDBPyConnection, table: Table, run_id: str) -> None:
-    """Write ``stg_<table>``: every row read, normalized, in one pass.
-
-    Validation (Great Expectations) reads the normalized text columns; the
-    typed values are written alongside (``<column>__typed``, in the loaded
-    table's column order) so that `finalize_loaded_table` can turn the staged
-    table into the loaded one without writing the data again.
-    """
-    converted = [c for c in table.columns if c.kind in CONVERTED_KINDS]
-    order = []
-    for c in table.columns:
-        if c.kind in CONVERTED_KINDS:
-            order.append(f"{_converted(c)} as {q(c.name + TYPED_SUFFIX)}")
-        else:
-            order.append(q(c.name))
-    if table.name == "medical_claim":
-        order.append(
-            "coalesce(ca_parse_date(claim_line_start_date), ca_parse_date(claim_start_date)) "
-            f"as {q('service_date' + TYPED_SUFFIX)}"
-        )
-    order += ["source_file", "record_number", f"{lit(run_id)} as run_id"]
-    order += [q(c.name) for c in converted]  # the text, for validation; dropped later
-    normalized = ", ".join(_normalize(c) for c in table.columns)
-    con.execute(
-        f"create table stg_{table.name} as select {', '.join(order)} "
-        f"from (select source_file, record_number, {normalized} from raw_{table.name}) as n"
-    )
+    """Write ``stg_<table>`` (see `staged_sql`)."""
+    con.execute(f"create table stg_{table.name} as {staged_sql(table, run_id)}")
 
 
 # ---------------------------------------------------------------- loaded
@@ -396,8 +406,8 @@ def create_staged_table(con: duckdb.DuckDBPyConnection, table: Table, run_id: st
 def finalize_loaded_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     """Turn ``stg_<table>`` into the loaded table ``<table>`` (accepted rows, typed).
 
-    Deletes the rejected rows, drops the text of converted columns and renames
-    the typed ones: catalog changes only, the data is not written again.
+    Deletes the rejected rows and drops the ``__invalid`` columns: catalog changes
+    only, the data is not written again.
     """
     stg = f"stg_{table.name}"
     con.execute(
@@ -411,13 +421,9 @@ def finalize_loaded_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
         )
         """
     )
-    typed = [c.name for c in table.columns if c.kind in CONVERTED_KINDS]
-    if table.name == "medical_claim":
-        typed.append("service_date")
-    for name in typed:
-        if name != "service_date":
-            con.execute(f"alter table {stg} drop column {q(name)}")
-        con.execute(f"alter table {stg} rename column {q(name + TYPED_SUFFIX)} to {q(name)}")
+    for c in table.columns:
+        if c.kind in CONVERTED_KINDS:
+            con.execute(f"alter table {stg} drop column {q(c.name + INVALID_SUFFIX)}")
     con.execute(f"alter table {stg} rename to {q(table.name)}")
 
 

@@ -187,6 +187,21 @@ TABLES: dict[str, Table] = {
 }
 
 
+# What converts: a text value that does not match its kind's pattern (or does not
+# fit the type) is unconvertible, and validation rejects the row.
+# A positive whole number that fits an INTEGER; "3.0" (a float export) is accepted.
+LINE_NUMBER_REGEX = "^0*[1-9][0-9]{0,8}([.]0*)?$"
+# Money that fits DECIMAL(18, 2): optional sign, up to 15 integer digits, any decimals.
+AMOUNT_REGEX = "^[+-]?([0-9]{1,15}([.][0-9]*)?|[.][0-9]+)$"
+# A plain decimal number, optionally with an exponent (fits DOUBLE).
+NUMBER_REGEX = "^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]{1,3})?$"
+
+# Kinds the loader converts from text (the rest stay text).
+CONVERTED_KINDS = (DATE, AMOUNT, NUMBER, INTEGER)
+# The staged table keeps a converted column's text in `<column>__invalid` when,
+# and only when, it is present but does not convert; validation rejects those rows.
+INVALID_SUFFIX = "__invalid"
+
 # Lineage columns stamped on every loaded row.
 LINEAGE_COLUMNS = (
     ("source_file", "VARCHAR"),

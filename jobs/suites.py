@@ -58,12 +58,6 @@ HCPCS_REGEX = "^([0-9]{5}|[A-Z][0-9]{4}|[0-9]{4}[A-Z])$"
 # ICD-10-CM without the dot: letter, digit, then alphanumerics; 3 to 7 characters.
 ICD10CM_REGEX = "^[A-Z][0-9][A-Z0-9]{1,5}$"
 NDC11_REGEX = "^[0-9]{11}$"
-# A positive whole number that fits an INTEGER; "3.0" (a float export) is accepted.
-LINE_NUMBER_REGEX = "^0*[1-9][0-9]{0,8}([.]0*)?$"
-# Money that fits DECIMAL(18, 2): optional sign, up to 15 integer digits, any decimals.
-AMOUNT_REGEX = "^[+-]?([0-9]{1,15}([.][0-9]*)?|[.][0-9]+)$"
-# A plain decimal number, optionally with an exponent (fits DOUBLE).
-NUMBER_REGEX = "^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]{1,3})?$"
 
 # Code types (LOWER kind: already lower-case) under which procedure codes are HCPCS/CPT.
 HCPCS_CODE_TYPES = ("hcpcs", "cpt")
@@ -113,7 +107,7 @@ def entry_of(table: str, expectation: dict[str, Any]) -> SuiteEntry:
         table=table,
         reason=meta["reason"],
         level=meta["level"],
-        column=kwargs.get("column") or meta.get("column"),
+        column=meta.get("column") or kwargs.get("column"),
         description=meta["description"],
         expectation_type=expectation["type"],
     )
@@ -170,7 +164,7 @@ def _exp(
     column: str | None = None,
 ) -> dict[str, Any]:
     meta: dict[str, Any] = {"reason": reason, "level": level, "description": description}
-    if column is not None and "column" not in kwargs:
+    if column is not None and column != kwargs.get("column"):
         meta["column"] = column
     return {
         "type": type_,
@@ -268,17 +262,7 @@ def _sql_on_values(
 
 
 def _invalid_date(column: str, reason: str, description: str, rows: str = "") -> dict[str, Any]:
-    scope = f"{column} is not null" + (f" and {rows}" if rows else "")
-    return _sql_on_values(
-        reason,
-        BLOCKING,
-        column,
-        description,
-        [column],
-        f"ca_parse_date({column}) is null",
-        column,
-        rows=scope,
-    )
+    return _unconverted(column, reason, description, rows)
 
 
 def _invalid_npi(column: str) -> dict[str, Any]:
@@ -298,27 +282,19 @@ def _invalid_npi(column: str) -> dict[str, Any]:
 
 
 def _dates_out_of_order(start: str, end: str, what: str) -> dict[str, Any]:
-    return _sql_on_values(
+    return _sql(
         "dates_out_of_order",
         WARNING,
         end,
         f"The {what} ends ({end}) before it starts ({start}).",
-        [start, end],
-        f"ca_parse_date({end}) < ca_parse_date({start})",
-        f"{start} || ' > ' || {end}",
-        rows=f"{start} is not null and {end} is not null",
+        f"{end} < {start}",
+        f"cast({start} as varchar) || ' > ' || cast({end} as varchar)",
     )
 
 
 def _line_key(column: str = "claim_line_number") -> str:
-    # The loaded (INTEGER) line number: '01', '1' and '1.0' are the same line.
-    return f"try_cast({column} as integer)"
-
-
-def _valid_line_number(column: str = "claim_line_number") -> str:
-    # LINE_NUMBER_REGEX for regexp_full_match, braces doubled for GX's str.format.
-    pattern = LINE_NUMBER_REGEX[1:-1].replace("{", "{{").replace("}", "}}")
-    return f"regexp_full_match({column}, '{pattern}')"
+    # The staged line number is already an INTEGER: '01', '1' and '1.0' are line 1.
+    return column
 
 
 def _duplicates(
@@ -358,7 +334,7 @@ def _duplicate_claim_key() -> dict[str, Any]:
         None,
         "The key (claim_id, claim_line_number, data_source) occurs more than once in the "
         "input; every copy is rejected.",
-        f"claim_id is not null and {_valid_line_number()}",
+        "claim_id is not null and claim_line_number is not null",
         ["claim_id", _line_key(), "data_source"],
         "claim_id || ' / ' || claim_line_number || ' / ' || coalesce(data_source, '(none)')",
     )
@@ -374,12 +350,47 @@ def _duplicate_id(column: str) -> dict[str, Any]:
     )
 
 
-def _missing(column: str) -> dict[str, Any]:
-    return _not_null(
-        column,
-        f"missing_{column}",
+def _missing(column: str, table: schema.Table | None = None) -> dict[str, Any]:
+    description = f"The required value {column} is missing."
+    if table is not None and table.column(column).kind in schema.CONVERTED_KINDS:
+        # NULL in a converted column is missing *or* unconvertible; only the first is this.
+        return _sql(
+            f"missing_{column}",
+            BLOCKING,
+            column,
+            description,
+            f"{column} is null and {_invalid(column)} is null",
+            "'(missing)'",
+        )
+    return _not_null(column, f"missing_{column}", BLOCKING, description)
+
+
+def _invalid(column: str) -> str:
+    return column + schema.INVALID_SUFFIX
+
+
+def _unconverted(column: str, reason: str, description: str, rows: str = "") -> dict[str, Any]:
+    """A converted column (date, amount, number, line number) whose text did not convert.
+
+    The loader converts once while staging and keeps the failing text in
+    `<column>__invalid`, so this is a null check, not a per-row parse.
+    """
+    if not rows:
+        return _exp(
+            "expect_column_values_to_be_null",
+            {"column": _invalid(column)},
+            reason,
+            BLOCKING,
+            description,
+            column=column,
+        )
+    return _sql(
+        reason,
         BLOCKING,
-        f"The required key {column} is missing.",
+        column,
+        description,
+        f"{_invalid(column)} is not null and {rows}",
+        _invalid(column),
     )
 
 
@@ -392,9 +403,8 @@ def _shape_checks(table: schema.Table, skip: set[str]) -> list[dict[str, Any]]:
             continue
         if col.kind == schema.INTEGER:
             out.append(
-                _regex(
+                _unconverted(
                     name,
-                    LINE_NUMBER_REGEX,
                     f"invalid_{name}",
                     f"{name} is present but is not a positive whole number.",
                 )
@@ -438,31 +448,23 @@ def _shape_checks(table: schema.Table, skip: set[str]) -> list[dict[str, Any]]:
             out.append(_invalid_npi(name))
         elif col.kind == schema.AMOUNT:
             out.append(
-                _regex(
-                    name,
-                    AMOUNT_REGEX,
-                    "invalid_amount",
-                    f"{name} is present but is not a number.",
+                _unconverted(
+                    name, "invalid_amount", f"{name} is present but is not an amount of money."
                 )
             )
         elif col.kind == schema.NUMBER:
             out.append(
-                _regex(
-                    name,
-                    NUMBER_REGEX,
-                    "invalid_number",
-                    f"{name} is present but is not a number.",
-                )
+                _unconverted(name, "invalid_number", f"{name} is present but is not a number.")
             )
     return out
 
 
-_SERVICE_DATE = "coalesce(claim_line_start_date, claim_start_date)"
-
-
 def _medical_claim() -> list[dict[str, Any]]:
     t = schema.MEDICAL_CLAIM
-    exps = [_missing(c) for c in ("claim_id", "claim_line_number", "person_id")]
+    exps = [_missing(c, t) for c in ("claim_id", "claim_line_number", "person_id")]
+    line_date_given = (
+        f"(claim_line_start_date is not null or {_invalid('claim_line_start_date')} is not null)"
+    )
     exps.append(
         _sql(
             "missing_service_date",
@@ -470,7 +472,8 @@ def _medical_claim() -> list[dict[str, Any]]:
             "claim_start_date",
             "The service date is missing: neither claim_line_start_date nor "
             "claim_start_date is present.",
-            "claim_line_start_date is null and claim_start_date is null",
+            f"not {line_date_given} and claim_start_date is null "
+            f"and {_invalid('claim_start_date')} is null",
             "'(missing)'",
         )
     )
@@ -487,7 +490,7 @@ def _medical_claim() -> list[dict[str, Any]]:
             "invalid_service_date",
             "The service date claim_start_date (the line has no claim_line_start_date) "
             "is not a real calendar date.",
-            rows="claim_line_start_date is null",
+            rows=f"not {line_date_given}",
         )
     )
     exps.append(
@@ -495,7 +498,7 @@ def _medical_claim() -> list[dict[str, Any]]:
             "claim_start_date",
             "invalid_date",
             "claim_start_date is present but is not a real calendar date.",
-            rows="claim_line_start_date is not null",
+            rows=line_date_given,
         )
     )
     exps += _shape_checks(t, skip={"claim_start_date", "claim_line_start_date"})
@@ -512,8 +515,7 @@ def _medical_claim() -> list[dict[str, Any]]:
     exps.append(_dates_out_of_order("claim_start_date", "claim_end_date", "claim"))
     exps.append(_dates_out_of_order("claim_line_start_date", "claim_line_end_date", "claim line"))
     for lower, higher in (("paid_amount", "allowed_amount"), ("allowed_amount", "charge_amount")):
-        lo = f"try_cast({lower} as decimal(18, 2))"
-        hi = f"try_cast({higher} as decimal(18, 2))"
+        lo, hi = lower, higher  # staged as DECIMAL(18, 2)
         exps.append(
             _sql(
                 "amounts_inconsistent",
@@ -524,7 +526,7 @@ def _medical_claim() -> list[dict[str, Any]]:
                 f"'{lower} ' || {lower} || ' > {higher} ' || {higher}",
             )
         )
-    service_date = f"ca_parse_date({_SERVICE_DATE})"
+    service_date = "service_date"  # staged: claim_line_start_date, else claim_start_date
     exps.append(
         _sql_on_values(
             "code_not_valid_on_date",
@@ -532,7 +534,7 @@ def _medical_claim() -> list[dict[str, Any]]:
             "hcpcs_code",
             "hcpcs_code is well-formed but not valid on the service date "
             "(see expectations/code_validity.csv).",
-            ["hcpcs_code", "claim_line_start_date", "claim_start_date"],
+            ["hcpcs_code", "service_date"],
             f"""{service_date} is not null and not exists (
     select 1 from {CODE_VALIDITY_TABLE} v
     where v.code = checked.hcpcs_code
@@ -548,7 +550,9 @@ def _medical_claim() -> list[dict[str, Any]]:
 def _pharmacy_claim() -> list[dict[str, Any]]:
     t = schema.PHARMACY_CLAIM
     # A fill without its dispensing date cannot be placed in a look-back window.
-    exps = [_missing(c) for c in ("claim_id", "claim_line_number", "person_id", "dispensing_date")]
+    exps = [
+        _missing(c, t) for c in ("claim_id", "claim_line_number", "person_id", "dispensing_date")
+    ]
     exps += _shape_checks(t, skip=set())
     exps.append(_duplicate_claim_key())
     return exps
@@ -556,7 +560,7 @@ def _pharmacy_claim() -> list[dict[str, Any]]:
 
 def _eligibility() -> list[dict[str, Any]]:
     t = schema.ELIGIBILITY
-    exps = [_missing(c) for c in ("person_id", "enrollment_start_date")]
+    exps = [_missing(c, t) for c in ("person_id", "enrollment_start_date")]
     exps += _shape_checks(t, skip=set())
     exps.append(_dates_out_of_order("enrollment_start_date", "enrollment_end_date", "enrollment"))
     return exps
@@ -581,7 +585,7 @@ def _coded_check(
 
 def _procedure() -> list[dict[str, Any]]:
     t = schema.PROCEDURE
-    exps = [_missing(c) for c in ("procedure_id", "person_id", "procedure_date")]
+    exps = [_missing(c, t) for c in ("procedure_id", "person_id", "procedure_date")]
     exps += _shape_checks(t, skip=set())
     types = ", ".join(f"'{x}'" for x in HCPCS_CODE_TYPES)
     for col in ("source_code", "normalized_code"):
@@ -602,7 +606,7 @@ def _procedure() -> list[dict[str, Any]]:
 
 def _encounter() -> list[dict[str, Any]]:
     t = schema.ENCOUNTER
-    exps = [_missing(c) for c in ("encounter_id", "person_id", "encounter_start_date")]
+    exps = [_missing(c, t) for c in ("encounter_id", "person_id", "encounter_start_date")]
     exps += _shape_checks(t, skip=set())
     exps.append(_duplicate_id("encounter_id"))
     exps.append(_dates_out_of_order("encounter_start_date", "encounter_end_date", "encounter"))
@@ -611,7 +615,7 @@ def _encounter() -> list[dict[str, Any]]:
 
 def _condition() -> list[dict[str, Any]]:
     t = schema.CONDITION
-    exps = [_missing(c) for c in ("condition_id", "person_id", "recorded_date")]
+    exps = [_missing(c, t) for c in ("condition_id", "person_id", "recorded_date")]
     # source_code / normalized_code are DX-kind, but a condition may be coded in another
     # system (snomed-ct, icd-9-cm): check the ICD-10-CM shape only when the type is
     # missing or ICD-10 (the type is not trusted between -cm and -pcs, as on claims).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import gzip
 
 import duckdb
@@ -140,7 +142,7 @@ def test_normalization_of_messy_values(tmp_path):
     assert row == (
         "7",
         "p1",
-        "20230105",
+        datetime.date(2023, 1, 5),
         "62321",
         "1234567893",
         "M5412",
@@ -150,7 +152,22 @@ def test_normalization_of_messy_values(tmp_path):
     )
 
 
-def test_parquet_typed_columns_become_text(tmp_path):
+def test_values_that_do_not_convert_keep_their_text_beside_the_typed_column(tmp_path):
+    (tmp_path / "medical_claim.csv").write_text(
+        HEADER + ",paid_amount,claim_line_end_date\n"
+        "7, 1.0 ,p1,2023-02-30,62321,1234567893,M5412,$5, 12/31/2023 \n"
+    )
+    c = con()
+    read(c, tmp_path)
+    row = c.execute(
+        "select claim_line_number, claim_line_number__invalid, claim_start_date, "
+        "claim_start_date__invalid, paid_amount, paid_amount__invalid, claim_line_end_date, "
+        "claim_line_end_date__invalid, service_date from stg_medical_claim"
+    ).fetchone()
+    assert row == (1, None, None, "2023-02-30", None, "$5", datetime.date(2023, 12, 31), None, None)
+
+
+def test_parquet_typed_columns_are_read_as_text_then_converted(tmp_path):
     duckdb.sql(
         "copy (select 1 as claim_id, 2 as claim_line_number, 'p' as person_id, "
         "date '2023-01-05' as claim_start_date, timestamp '2023-01-06 10:00:00' as claim_end_date, "
@@ -165,5 +182,12 @@ def test_parquet_typed_columns_become_text(tmp_path):
         "paid_amount "
         "from stg_medical_claim"
     ).fetchone()
-    assert row == (1, "1", "2023-01-05", "2023-01-06", "1234567893", "12.5")
+    assert row == (
+        1,
+        "1",
+        datetime.date(2023, 1, 5),
+        datetime.date(2023, 1, 6),
+        "1234567893",
+        decimal.Decimal("12.50"),
+    )
     assert files[0].rows_read == 1

@@ -239,7 +239,9 @@ class _SparkJob(duck_pipeline._Job):
             if not files:
                 continue
             with self.log.stage(f"load:{name}", f"{len(files)} file(s)"):
-                self.staged[name] = stage.read_table(self.spark, table, files, self.config)
+                self.staged[name] = stage.read_table(
+                    self.spark, table, files, self.config, self.run_id
+                )
             self._views += [f"raw_{name}", f"stg_{name}"]
             self.log.event(f"read {name}", rows=sum(f.rows_read for f in files), files=len(files))
 
@@ -285,7 +287,7 @@ class _SparkJob(duck_pipeline._Job):
         for name, table in TABLES.items():
             if name in self.files:
                 with self.log.stage(f"store:{name}"):
-                    df = stage.create_loaded_view(self.spark, table, self.run_id)
+                    df = stage.create_loaded_view(self.spark, table)
             else:
                 df = stage.create_empty_view(self.spark, table)
             self._views.append(name)

@@ -4,11 +4,11 @@ For each input table the run registers (in its own Spark session):
 
 * ``raw_<table>``: the contract columns as read (text), with ``source_file`` and
   ``record_number`` (1-based position among the file's data records);
-* ``stg_<table>``: the same normalization as the DuckDB staging view: the
-  expressions come from jobs.load (`_normalize`) and pass through the translation
-  layer, staging macros included;
-* ``<table>``: the accepted rows, typed (jobs.load `_typed`), once validation has
-  decided the rejected keys.
+* ``stg_<table>``: the DuckDB engine's staging select (jobs.load `staged_sql`:
+  normalized, converted, the unconvertible text in ``<column>__invalid``) through
+  the translation layer, staging macros included;
+* ``<table>``: the accepted rows (``stg_<table>`` without the ``__invalid``
+  columns), once validation has decided the rejected keys.
 
 Column mapping (renames from the configuration, missing optional columns as NULL,
 timestamps to dates, other types to text) is jobs.load's `_map_columns`, translated.
@@ -109,7 +109,7 @@ def _file_lookup(column: str, values: dict[str, object]):
 
 
 def read_table(
-    spark: SparkSession, table: Table, files: list[SourceFile], config: Config
+    spark: SparkSession, table: Table, files: list[SourceFile], config: Config, run_id: str
 ) -> StagedTable:
     """Register raw_<table> and stg_<table>; count rows read per file."""
     from pyspark.sql import functions as F
@@ -227,56 +227,23 @@ def read_table(
         "source_file", "record_number", F.col(CORRUPT).alias("raw_line")
     )
     good.createOrReplaceTempView(f"raw_{table.name}")
-    # Normalized text (what validation reads) and converted values side by side, computed
-    # once and kept on the executors, as the DuckDB engine's staged table.
-    staged = materialize(spark.sql(staged_sql(table)))
+    # Normalized and converted (the unconvertible text beside), computed once and kept
+    # on the executors, as the DuckDB engine's staged table.
+    staged = materialize(spark.sql(staged_sql(table, run_id)))
     staged.createOrReplaceTempView(f"stg_{table.name}")
     return StagedTable(table=table, files=files, bad=bad, headers=headers, n_bad=n_bad)
 
 
-def _converted_columns(table: Table) -> list[tuple[str, str]]:
-    """(typed column name, DuckDB expression on the normalized text) of every converted column."""
-    out = [
-        (c.name + load.TYPED_SUFFIX, load._converted(c))
-        for c in table.columns
-        if c.kind in load.CONVERTED_KINDS
-    ]
-    if table.name == "medical_claim":
-        out.append(
-            (
-                "service_date" + load.TYPED_SUFFIX,
-                "coalesce(ca_parse_date(claim_line_start_date), ca_parse_date(claim_start_date))",
-            )
-        )
-    return out
+def staged_sql(table: Table, run_id: str) -> str:
+    """stg_<table>: the DuckDB engine's staging select (jobs.load.staged_sql), translated."""
+    return to_spark_sql(load.staged_sql(table, run_id), pretty=False)
 
 
-def staged_sql(table: Table) -> str:
-    """stg_<table>: the DuckDB engine's normalization and conversions, translated to Spark."""
-    normalized = ", ".join(load._normalize(c) for c in table.columns)
-    converted = "".join(
-        f", {expression} as {load.q(name)}" for name, expression in _converted_columns(table)
-    )
-    return to_spark_sql(
-        f"select n.*{converted} from "
-        f"(select source_file, record_number, {normalized} from raw_{table.name}) as n",
-        pretty=False,
-    )
-
-
-def loaded_sql(table: Table, run_id: str) -> str:
-    """The accepted rows of stg_<table>, typed, in the loaded table's column order."""
-    typed = {name[: -len(load.TYPED_SUFFIX)] for name, _ in _converted_columns(table)}
-    cols = []
-    for name, _ in schema.loaded_columns(table):
-        if name in typed:
-            cols.append(f"s.`{name}{load.TYPED_SUFFIX}` as `{name}`")
-        elif name == "run_id":
-            cols.append(f"{load.lit(run_id)} as run_id")
-        else:
-            cols.append(f"s.`{name}`")
+def loaded_sql(table: Table) -> str:
+    """The accepted rows of stg_<table>, in the loaded table's column order."""
+    cols = ", ".join(f"s.`{name}`" for name, _ in schema.loaded_columns(table))
     return f"""
-        select {", ".join(cols)}
+        select {cols}
         from stg_{table.name} as s
         left anti join rejected_keys as r
             on r.table_name = {load.lit(table.name)}
@@ -290,8 +257,8 @@ def loaded_schema(table: Table) -> str:
     return ", ".join(f"`{n}` {SPARK_TYPES[t]}" for n, t in schema.loaded_columns(table))
 
 
-def create_loaded_view(spark: SparkSession, table: Table, run_id: str) -> DataFrame:
-    df = spark.sql(loaded_sql(table, run_id))
+def create_loaded_view(spark: SparkSession, table: Table) -> DataFrame:
+    df = spark.sql(loaded_sql(table))
     df.createOrReplaceTempView(table.name)
     return df
 

@@ -8,6 +8,8 @@ the failing rows' keys to the driver and takes about 12 s per million rows here
 GX defines it, all of one table's expectations in a single Spark job:
 
 * ``expect_column_values_to_not_be_null``: rows where the column is NULL;
+* ``expect_column_values_to_be_null``: rows where it is not (the ``__invalid``
+  text of a value that did not convert);
 * ``expect_column_values_to_match_regex``: non-NULL values the regex does not
   match (GX on DuckDB searches with ``~``; the suites anchor with ``^...$``, and
   ``$`` becomes ``\\z`` so a trailing line break cannot slip through Java's ``$``);
@@ -45,8 +47,9 @@ if TYPE_CHECKING:
 
 NOT_NULL = "expect_column_values_to_not_be_null"
 MATCH_REGEX = "expect_column_values_to_match_regex"
+BE_NULL = "expect_column_values_to_be_null"
 UNEXPECTED_ROWS = "unexpected_rows_expectation"
-SUPPORTED = (NOT_NULL, MATCH_REGEX, UNEXPECTED_ROWS)
+SUPPORTED = (NOT_NULL, BE_NULL, MATCH_REGEX, UNEXPECTED_ROWS)
 
 
 class UnsupportedExpectation(RuntimeError):
@@ -94,6 +97,12 @@ def failing_rows_sql(table: Table, suite: dict[str, Any]) -> str:
             column_checks.append(
                 f"case when {column} is null "
                 f"then named_struct('k', {k}, 'value', cast(null as string)) end"
+            )
+        elif kind == BE_NULL:
+            column = f"`{kwargs['column']}`"
+            column_checks.append(
+                f"case when {column} is not null "
+                f"then named_struct('k', {k}, 'value', cast({column} as string)) end"
             )
         elif kind == MATCH_REGEX:
             column = f"`{kwargs['column']}`"

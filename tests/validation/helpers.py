@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jobs import schema
+from jobs import load, schema
 from jobs.resources import sql_dir
 
 
@@ -14,16 +14,26 @@ def load_macros(con: Any) -> None:
 
 
 def create_stg_table(con: Any, table: str) -> None:
-    """Create an empty stg_<table>: every contract column VARCHAR + source_file, record_number."""
+    """Create an empty raw_<table> (every contract column VARCHAR + source_file,
+    record_number, as read from a file) and stage it: stg_<table>, as the loader does."""
     cols = [f"{name} varchar" for name in schema.TABLES[table].column_names]
     cols += ["source_file varchar", "record_number bigint"]
-    con.execute(f"create or replace table stg_{table} ({', '.join(cols)})")
+    con.execute(f"create or replace table raw_{table} ({', '.join(cols)})")
+    stage(con, table)
 
 
 def insert_rows(con: Any, table: str, rows: list[dict[str, Any]], source_file: str = "in.csv"):
-    """Insert rows (dicts of column -> text; missing columns NULL), numbered 1.. in order."""
+    """Insert rows as read (dicts of column -> text; missing columns NULL), numbered 1.. in
+    order, and stage them again."""
     for number, row in enumerate(rows, start=1):
         names = list(row) + ["source_file", "record_number"]
         values = list(row.values()) + [source_file, number]
         marks = ", ".join("?" for _ in names)
-        con.execute(f"insert into stg_{table} ({', '.join(names)}) values ({marks})", values)
+        con.execute(f"insert into raw_{table} ({', '.join(names)}) values ({marks})", values)
+    stage(con, table)
+
+
+def stage(con: Any, table: str) -> None:
+    """(Re)build stg_<table> from raw_<table> with the loader's staging select."""
+    sql = load.staged_sql(schema.TABLES[table], "test-run")
+    con.execute(f"create or replace table stg_{table} as {sql}")

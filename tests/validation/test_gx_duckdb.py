@@ -147,14 +147,14 @@ def test_regex_skips_nulls_and_gx_query_is_runnable(gx_ready, con):
             {"claim_id": "C1", "hcpcs_code": "62321"},
             {"claim_id": "C2", "hcpcs_code": None},  # missing optional code: fine
             {"claim_id": None, "hcpcs_code": "6232"},
-            {"claim_id": "C4", "hcpcs_code": "x62321y"},  # '~' matches partially: anchors matter
+            {"claim_id": "C4", "hcpcs_code": "X62321Y"},  # '~' matches partially: anchors matter
         ],
     )
     regex, not_null = gx_ready.validate_table(
         con, "medical_claim", _tiny_suite(HCPCS_REGEX, CLAIM_ID_NOT_NULL)
     )
     assert (regex.unexpected_count, not_null.unexpected_count) == (2, 1)
-    assert sorted(regex.unexpected_examples) == ["6232", "x62321y"]
+    assert sorted(regex.unexpected_examples) == ["6232", "X62321Y"]
     assert con.execute(regex.unexpected_rows_sql).fetchall() == [("m.csv", 3), ("m.csv", 4)]
     assert con.execute(not_null.unexpected_rows_sql).fetchall() == [("m.csv", 3)]
     assert not_null.unexpected_examples == []

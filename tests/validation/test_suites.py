@@ -200,9 +200,9 @@ def test_code_validity_csv_loads():
 @pytest.mark.parametrize(
     ("regex", "sql_type", "values"),
     [
-        (suites.LINE_NUMBER_REGEX, "INTEGER", ["1", "01", "2.0", "3.", "999999999", "0001"]),
-        (suites.AMOUNT_REGEX, "DECIMAL(18, 2)", ["0", "-1.5", "+2", ".5", "123456789012345.999"]),
-        (suites.NUMBER_REGEX, "DOUBLE", ["1", "-1.5e3", ".5", "1E-2", "7."]),
+        (schema.LINE_NUMBER_REGEX, "INTEGER", ["1", "01", "2.0", "3.", "999999999", "0001"]),
+        (schema.AMOUNT_REGEX, "DECIMAL(18, 2)", ["0", "-1.5", "+2", ".5", "123456789012345.999"]),
+        (schema.NUMBER_REGEX, "DOUBLE", ["1", "-1.5e3", ".5", "1E-2", "7."]),
     ],
 )
 def test_accepted_values_cast_cleanly(regex, sql_type, values):

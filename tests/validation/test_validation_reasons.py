@@ -98,7 +98,7 @@ MEDICAL_CASES = [
     ({"hcpcs_code": "6232"}, {("malformed_hcpcs_code", "hcpcs_code")}),
     ({"hcpcs_code": "623210"}, {("malformed_hcpcs_code", "hcpcs_code")}),
     ({"hcpcs_code": "ABCDE"}, {("malformed_hcpcs_code", "hcpcs_code")}),
-    ({"diagnosis_code_1": "M54.12"}, {("malformed_diagnosis_code", "diagnosis_code_1")}),
+    ({"diagnosis_code_1": "M54-12"}, {("malformed_diagnosis_code", "diagnosis_code_1")}),
     ({"diagnosis_code_7": "M5"}, {("malformed_diagnosis_code", "diagnosis_code_7")}),
     ({"diagnosis_code_25": "12345"}, {("malformed_diagnosis_code", "diagnosis_code_25")}),
     ({"diagnosis_code_2": "M5412345"}, {("malformed_diagnosis_code", "diagnosis_code_2")}),
@@ -280,7 +280,7 @@ ENCOUNTER_CASES = [
     ({"encounter_start_date": "2023-1-32"}, {("invalid_date", "encounter_start_date")}),
     ({"encounter_end_date": "tomorrow"}, {("invalid_date", "encounter_end_date")}),
     (
-        {"primary_diagnosis_code": "M54.12"},
+        {"primary_diagnosis_code": "M54-12"},
         {("malformed_diagnosis_code", "primary_diagnosis_code")},
     ),
     ({"encounter_id": "EDUP"}, {("duplicate_key", "encounter_id")}),
@@ -313,7 +313,7 @@ CONDITION_CASES = [
     ({"source_code": "12345"}, {("malformed_diagnosis_code", "source_code")}),
     # the type is not trusted between -cm and -pcs
     (
-        {"source_code": "M54.12", "source_code_type": "icd-10-pcs"},
+        {"source_code": "M54-12", "source_code_type": "icd-10-pcs"},
         {("malformed_diagnosis_code", "source_code")},
     ),
     (
@@ -436,6 +436,7 @@ def test_outcomes_carry_meta_and_examples(validated):
     npi = by[("invalid_npi", "billing_npi")]
     assert npi.unexpected_examples == ["123"]
     dup = by[("duplicate_key", None)]
-    assert sorted(dup.unexpected_examples) == ["DUP / 01 / (none)", "DUP / 1 / (none)"]
+    # the staged line number: '01' and '1' are line 1
+    assert sorted(dup.unexpected_examples) == ["DUP / 1 / (none)", "DUP / 1 / (none)"]
     assert by[("dates_out_of_order", "claim_end_date")].level == "warning"
     assert all(o.description for o in outcomes)
