@@ -89,6 +89,11 @@ class ExpectationOutcome:
     # DuckDB SQL returning (source_file, record_number) of every failing row, one row each;
     # runnable on the validated database (it names the staging table).
     unexpected_rows_sql: str = ""
+    # A failing SQL expectation validated on the caller's connection: a temporary table of
+    # that connection holding the same rows (source_file, record_number, value), computed
+    # once for the examples; reading it is cheaper than running the query again. The
+    # caller drops it (`drop_failing_rows`).
+    failing_rows_table: str = ""
 
 
 # ---------------------------------------------------------------------------
@@ -264,18 +269,37 @@ def _sql_expectation_query(kwargs: dict[str, Any], relation: str) -> str:
     return kwargs["unexpected_rows_query"].format(batch=relation)
 
 
-def _examples_from_query(con: duckdb.DuckDBPyConnection, query: str, n: int) -> list[str]:
-    cur = con.cursor()
+def _examples_from_query(
+    con: duckdb.DuckDBPyConnection, query: str, n: int, *, cursor: bool = True
+) -> list[str]:
+    cur = con.cursor() if cursor else con
     try:
         res = cur.execute(f"select * from (\n{query}\n) as unexpected limit {int(n)}")
         names = [d[0] for d in res.description]
         rows = res.fetchall()
     finally:
-        cur.close()
+        if cursor:
+            cur.close()
     if "value" in names:
         idx = names.index("value")
         return [str(r[idx]) for r in rows if r[idx] is not None]
     return [f"{r[0]} record {r[1]}" for r in rows]
+
+
+def _keep_failing_rows(
+    con: duckdb.DuckDBPyConnection, query: str, name: str
+) -> tuple[str, list[str]]:
+    """Materialize the failing rows of an SQL expectation once (a temporary table of `con`)
+    and take the examples from it: its query (grouping, joins) runs once, not twice."""
+    con.execute(f"create or replace temp table {name} as {query}")
+    # the temporary table is the connection's own: not visible to a cursor
+    return name, _examples_from_query(con, f"select * from {name}", EXAMPLES, cursor=False)
+
+
+def drop_failing_rows(con: duckdb.DuckDBPyConnection, outcomes: list[ExpectationOutcome]) -> None:
+    for o in outcomes:
+        if o.failing_rows_table:
+            con.execute(f"drop table if exists {o.failing_rows_table}")
 
 
 def validate_table(
@@ -304,14 +328,19 @@ def validate_table(
     own = not isinstance(db, duckdb.DuckDBPyConnection)
     con = duckdb.connect(str(db)) if own else db
     try:
-        return _validate(con, table, relation, suite_dict)
+        return _validate(con, table, relation, suite_dict, keep_failing_rows=not own)
     finally:
         if own:
             con.close()
 
 
 def _validate(
-    con: duckdb.DuckDBPyConnection, table: str, relation: str, suite_dict: dict[str, Any]
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    relation: str,
+    suite_dict: dict[str, Any],
+    *,
+    keep_failing_rows: bool,
 ) -> list[ExpectationOutcome]:
     from duckdb_engine import ConnectionWrapper
 
@@ -380,12 +409,17 @@ def _validate(
             cur.close()
 
     outcomes: list[ExpectationOutcome] = []
-    for (exp, r), entry in zip(pending, entries, strict=True):
+    for k, ((exp, r), entry) in enumerate(zip(pending, entries, strict=True)):
         res = r.result or {}
+        kept = ""
         if exp["type"] == "unexpected_rows_expectation":
             query = _sql_expectation_query(exp["kwargs"], relation)
             unexpected = int(res["observed_value"])
-            examples = _examples_from_query(con, query, EXAMPLES) if unexpected else []
+            examples = []
+            if unexpected and keep_failing_rows:
+                kept, examples = _keep_failing_rows(con, query, f"_ca_failing_{table}_{k}")
+            elif unexpected:
+                examples = _examples_from_query(con, query, EXAMPLES)
         else:
             query = res.get("unexpected_index_query")
             if not query:
@@ -406,6 +440,7 @@ def _validate(
                 unexpected_count=unexpected,
                 unexpected_examples=examples[:EXAMPLES],
                 unexpected_rows_sql=_wrap_keys(query),
+                failing_rows_table=kept,
             )
         )
     return outcomes

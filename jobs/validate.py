@@ -14,7 +14,7 @@ from dataclasses import asdict
 
 import duckdb
 
-from jobs.gx_duckdb import ExpectationOutcome, validate_table
+from jobs.gx_duckdb import ExpectationOutcome, drop_failing_rows, validate_table
 from jobs.load import lit, q
 from jobs.schema import Table
 from jobs.suites import load_suite
@@ -40,6 +40,16 @@ def create_issue_tables(con: duckdb.DuckDBPyConnection) -> None:
 def validate(con: duckdb.DuckDBPyConnection, table: Table, run_id: str) -> list[ExpectationOutcome]:
     """Run the table's suite on ``stg_<table>`` and record the failing rows."""
     outcomes = validate_table(con, table.name, load_suite(table.name))
+    try:
+        _record(con, table, run_id, outcomes)
+    finally:
+        drop_failing_rows(con, outcomes)
+    return outcomes
+
+
+def _record(
+    con: duckdb.DuckDBPyConnection, table: Table, run_id: str, outcomes: list[ExpectationOutcome]
+) -> None:
     for o in outcomes:
         con.execute(
             "insert into validation_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -59,16 +69,16 @@ def validate(con: duckdb.DuckDBPyConnection, table: Table, run_id: str) -> list[
         )
         if o.success or not o.unexpected_rows_sql:
             continue
+        failing = o.failing_rows_table or f"({o.unexpected_rows_sql})"
         con.execute(
             f"""
             insert into row_issues
             select distinct {lit(table.name)}, source_file, record_number,
                    {lit(o.reason)}, {lit(o.level)},
                    {lit(o.column) if o.column else "null"}, {lit(o.description)}
-            from ({o.unexpected_rows_sql}) as failing
+            from {failing} as failing
             """
         )
-    return outcomes
 
 
 def build_rejections(con: duckdb.DuckDBPyConnection, tables: list[Table], run_id: str) -> None:
@@ -134,4 +144,5 @@ def insert_malformed_records(con: duckdb.DuckDBPyConnection, run_id: str) -> Non
 def outcome_dict(o: ExpectationOutcome) -> dict:
     d = asdict(o)
     d.pop("unexpected_rows_sql", None)
+    d.pop("failing_rows_table", None)
     return d

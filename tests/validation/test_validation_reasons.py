@@ -389,6 +389,15 @@ def validated(tmp_path_factory, gx_ready):
             assert len(numbers) == len(set(numbers)), f"{o.reason} returns a row twice"
             found[(o.reason, o.column)] |= set(numbers)
             counts[(o.reason, o.column)] = (o.unexpected_count, len(numbers))
+            if o.failing_rows_table:  # the rows kept once for the examples are the same rows
+                kept = con.execute(
+                    f"select source_file, record_number from {o.failing_rows_table}"
+                ).fetchall()
+                assert sorted(kept) == sorted(got), o.reason
+        gx_ready.drop_failing_rows(con, outcomes)
+        assert not con.execute(
+            "select table_name from duckdb_tables() where table_name like '_ca_failing%'"
+        ).fetchall()
         expected: dict[tuple, set[int]] = defaultdict(set)
         for n, (_, pairs) in enumerate(cases, start=1):
             for pair in pairs:
@@ -440,3 +449,37 @@ def test_outcomes_carry_meta_and_examples(validated):
     assert sorted(dup.unexpected_examples) == ["DUP / 1 / (none)", "DUP / 1 / (none)"]
     assert by[("dates_out_of_order", "claim_end_date")].level == "warning"
     assert all(o.description for o in outcomes)
+
+
+def test_row_issues_hold_exactly_the_failing_rows(tmp_path, gx_ready) -> None:
+    """jobs.validate records every failing row once per (reason, column), from the rows
+    kept for the examples, and leaves no temporary tables behind."""
+    import duckdb
+
+    from jobs import validate
+    from jobs.schema import TABLES
+
+    from .helpers import load_macros
+
+    con = duckdb.connect(str(tmp_path / "audit.duckdb"))
+    load_macros(con)
+    suites.load_code_validity(con)
+    validate.create_issue_tables(con)
+    rows = [{**_medical_base(n), **over} for n, (over, _) in enumerate(MEDICAL_CASES, start=1)]
+    create_stg_table(con, "medical_claim")
+    insert_rows(con, "medical_claim", rows, source_file="m.csv")
+    validate.validate(con, TABLES["medical_claim"], "run-1")
+    got: dict[tuple, set[int]] = defaultdict(set)
+    for reason, column, number in con.execute(
+        "select reason, column_name, record_number from row_issues"
+    ).fetchall():
+        got[(reason, column)].add(number)
+    expected: dict[tuple, set[int]] = defaultdict(set)
+    for n, (_, pairs) in enumerate(MEDICAL_CASES, start=1):
+        for pair in pairs:
+            expected[pair].add(n)
+    assert dict(got) == dict(expected)
+    assert not con.execute(
+        "select table_name from duckdb_tables() where table_name like '_ca_failing%'"
+    ).fetchall()
+    con.close()
