@@ -128,17 +128,22 @@ def test_garbage_parquet_is_unreadable(tmp_path):
         read(con(), tmp_path)
 
 
-def test_normalization_of_messy_values(tmp_path):
-    (tmp_path / "medical_claim.csv").write_text(
-        HEADER + ",revenue_center_code,claim_type\n"
-        "  7 ,1, p1 ,20230105, 62321 , 1234567893 , m54.12 , 420 ,Professional\n"
-    )
+def staged_row(tmp_path, extra_columns: str, record: str, columns: str) -> tuple:
+    """Stage a one-record medical_claim.csv (HEADER + extra_columns); `columns` of stg."""
+    (tmp_path / "medical_claim.csv").write_text(f"{HEADER},{extra_columns}\n{record}\n")
     c = con()
     read(c, tmp_path)
-    row = c.execute(
-        "select claim_id, person_id, claim_start_date, hcpcs_code, rendering_npi, "
-        "diagnosis_code_1, revenue_center_code, claim_type, diagnosis_code_2 from stg_medical_claim"
-    ).fetchone()
+    return c.execute(f"select {columns} from stg_medical_claim").fetchone()
+
+
+def test_normalization_of_messy_values(tmp_path):
+    row = staged_row(
+        tmp_path,
+        "revenue_center_code,claim_type",
+        "  7 ,1, p1 ,20230105, 62321 , 1234567893 , m54.12 , 420 ,Professional",
+        "claim_id, person_id, claim_start_date, hcpcs_code, rendering_npi, "
+        "diagnosis_code_1, revenue_center_code, claim_type, diagnosis_code_2",
+    )
     assert row == (
         "7",
         "p1",
@@ -153,17 +158,14 @@ def test_normalization_of_messy_values(tmp_path):
 
 
 def test_values_that_do_not_convert_keep_their_text_beside_the_typed_column(tmp_path):
-    (tmp_path / "medical_claim.csv").write_text(
-        HEADER + ",paid_amount,claim_line_end_date\n"
-        "7, 1.0 ,p1,2023-02-30,62321,1234567893,M5412,$5, 12/31/2023 \n"
-    )
-    c = con()
-    read(c, tmp_path)
-    row = c.execute(
-        "select claim_line_number, claim_line_number__invalid, claim_start_date, "
+    row = staged_row(
+        tmp_path,
+        "paid_amount,claim_line_end_date",
+        "7, 1.0 ,p1,2023-02-30,62321,1234567893,M5412,$5, 12/31/2023 ",
+        "claim_line_number, claim_line_number__invalid, claim_start_date, "
         "claim_start_date__invalid, paid_amount, paid_amount__invalid, claim_line_end_date, "
-        "claim_line_end_date__invalid, service_date from stg_medical_claim"
-    ).fetchone()
+        "claim_line_end_date__invalid, service_date",
+    )
     assert row == (1, None, None, "2023-02-30", None, "$5", datetime.date(2023, 12, 31), None, None)
 
 
