@@ -269,17 +269,19 @@ def _sql_expectation_query(kwargs: dict[str, Any], relation: str) -> str:
     return kwargs["unexpected_rows_query"].format(batch=relation)
 
 
-def _examples_from_query(
-    con: duckdb.DuckDBPyConnection, query: str, n: int, *, cursor: bool = True
-) -> list[str]:
-    cur = con.cursor() if cursor else con
+def _examples_from_query(con: duckdb.DuckDBPyConnection, query: str, n: int) -> list[str]:
+    cur = con.cursor()
     try:
-        res = cur.execute(f"select * from (\n{query}\n) as unexpected limit {int(n)}")
-        names = [d[0] for d in res.description]
-        rows = res.fetchall()
+        return _examples(cur, query, n)
     finally:
-        if cursor:
-            cur.close()
+        cur.close()
+
+
+def _examples(con: duckdb.DuckDBPyConnection, query: str, n: int) -> list[str]:
+    """Up to `n` example values (the `value` column, else the row's file and record)."""
+    res = con.execute(f"select * from (\n{query}\n) as unexpected limit {int(n)}")
+    names = [d[0] for d in res.description]
+    rows = res.fetchall()
     if "value" in names:
         idx = names.index("value")
         return [str(r[idx]) for r in rows if r[idx] is not None]
@@ -293,7 +295,7 @@ def _keep_failing_rows(
     and take the examples from it: its query (grouping, joins) runs once, not twice."""
     con.execute(f"create or replace temp table {name} as {query}")
     # the temporary table is the connection's own: not visible to a cursor
-    return name, _examples_from_query(con, f"select * from {name}", EXAMPLES, cursor=False)
+    return name, _examples(con, f"select * from {name}", EXAMPLES)
 
 
 def drop_failing_rows(con: duckdb.DuckDBPyConnection, outcomes: list[ExpectationOutcome]) -> None:

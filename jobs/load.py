@@ -318,9 +318,6 @@ def _first_line(exc: Exception) -> str:
 
 # ---------------------------------------------------------------- staged
 
-CONVERTED_KINDS = schema.CONVERTED_KINDS
-INVALID_SUFFIX = schema.INVALID_SUFFIX
-
 
 def _normalize(column: schema.Column) -> str:
     base = f"nullif(trim({q(column.name)}), '')"
@@ -376,17 +373,18 @@ def staged_sql(table: Table, run_id: str) -> str:
     the loaded table is this one without the ``__invalid`` columns, so the typed values
     are written once and the text of converted columns is never stored.
     """
-    converted = [c for c in table.columns if c.kind in CONVERTED_KINDS]
+    converted = [c for c in table.columns if c.converted]
     typed = ", ".join(f"{_converted(c)} as {q(c.name + '__t')}" for c in converted)
     normalized = ", ".join(_normalize(c) for c in table.columns)
-    order = [q(c.name + "__t") if c.kind in CONVERTED_KINDS else q(c.name) for c in table.columns]
-    order = [f"{e} as {q(c.name)}" for e, c in zip(order, table.columns, strict=True)]
+    order = [
+        f"{q(c.name + '__t') if c.converted else q(c.name)} as {q(c.name)}" for c in table.columns
+    ]
     if table.name == "medical_claim":
         order.append('coalesce("claim_line_start_date__t", "claim_start_date__t") as service_date')
     order += ["source_file", "record_number", f"{lit(run_id)} as run_id"]
     order += [
         f"case when {q(c.name + '__t')} is null then {q(c.name)} end "
-        f"as {q(c.name + INVALID_SUFFIX)}"
+        f"as {q(schema.invalid_column(c.name))}"
         for c in converted
     ]
     return (
@@ -422,8 +420,8 @@ def finalize_loaded_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
         """
     )
     for c in table.columns:
-        if c.kind in CONVERTED_KINDS:
-            con.execute(f"alter table {stg} drop column {q(c.name + INVALID_SUFFIX)}")
+        if c.converted:
+            con.execute(f"alter table {stg} drop column {q(schema.invalid_column(c.name))}")
     con.execute(f"alter table {stg} rename to {q(table.name)}")
 
 

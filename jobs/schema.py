@@ -32,6 +32,11 @@ class Column:
     kind: str
     required: bool = False
 
+    @property
+    def converted(self) -> bool:
+        """Staged typed, converted from text (CONVERTED_KINDS)."""
+        return self.kind in CONVERTED_KINDS
+
 
 @dataclass(frozen=True)
 class Table:
@@ -201,6 +206,12 @@ CONVERTED_KINDS = (DATE, AMOUNT, NUMBER, INTEGER)
 # The staged table keeps a converted column's text in `<column>__invalid` when,
 # and only when, it is present but does not convert; validation rejects those rows.
 INVALID_SUFFIX = "__invalid"
+
+
+def invalid_column(name: str) -> str:
+    """The staged column holding `name`'s text when it is present but does not convert."""
+    return name + INVALID_SUFFIX
+
 
 # Lineage columns stamped on every loaded row.
 LINEAGE_COLUMNS = (

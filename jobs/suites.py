@@ -261,10 +261,6 @@ def _sql_on_values(
     return _sql(reason, level, column, description, where, value, ctes=ctes)
 
 
-def _invalid_date(column: str, reason: str, description: str, rows: str = "") -> dict[str, Any]:
-    return _unconverted(column, reason, description, rows)
-
-
 def _invalid_npi(column: str) -> dict[str, Any]:
     return _sql_on_values(
         "invalid_npi",
@@ -290,11 +286,6 @@ def _dates_out_of_order(start: str, end: str, what: str) -> dict[str, Any]:
         f"{end} < {start}",
         f"cast({start} as varchar) || ' > ' || cast({end} as varchar)",
     )
-
-
-def _line_key(column: str = "claim_line_number") -> str:
-    # The staged line number is already an INTEGER: '01', '1' and '1.0' are line 1.
-    return column
 
 
 def _duplicates(
@@ -335,7 +326,8 @@ def _duplicate_claim_key() -> dict[str, Any]:
         "The key (claim_id, claim_line_number, data_source) occurs more than once in the "
         "input; every copy is rejected.",
         "claim_id is not null and claim_line_number is not null",
-        ["claim_id", _line_key(), "data_source"],
+        # the staged line number is an INTEGER: '01', '1' and '1.0' are line 1
+        ["claim_id", "claim_line_number", "data_source"],
         "claim_id || ' / ' || claim_line_number || ' / ' || coalesce(data_source, '(none)')",
     )
 
@@ -350,23 +342,19 @@ def _duplicate_id(column: str) -> dict[str, Any]:
     )
 
 
-def _missing(column: str, table: schema.Table | None = None) -> dict[str, Any]:
+def _missing(column: str, table: schema.Table) -> dict[str, Any]:
     description = f"The required value {column} is missing."
-    if table is not None and table.column(column).kind in schema.CONVERTED_KINDS:
+    if table.column(column).converted:
         # NULL in a converted column is missing *or* unconvertible; only the first is this.
         return _sql(
             f"missing_{column}",
             BLOCKING,
             column,
             description,
-            f"{column} is null and {_invalid(column)} is null",
+            f"{column} is null and {schema.invalid_column(column)} is null",
             "'(missing)'",
         )
     return _not_null(column, f"missing_{column}", BLOCKING, description)
-
-
-def _invalid(column: str) -> str:
-    return column + schema.INVALID_SUFFIX
 
 
 def _unconverted(column: str, reason: str, description: str, rows: str = "") -> dict[str, Any]:
@@ -378,7 +366,7 @@ def _unconverted(column: str, reason: str, description: str, rows: str = "") -> 
     if not rows:
         return _exp(
             "expect_column_values_to_be_null",
-            {"column": _invalid(column)},
+            {"column": schema.invalid_column(column)},
             reason,
             BLOCKING,
             description,
@@ -389,8 +377,8 @@ def _unconverted(column: str, reason: str, description: str, rows: str = "") -> 
         BLOCKING,
         column,
         description,
-        f"{_invalid(column)} is not null and {rows}",
-        _invalid(column),
+        f"{schema.invalid_column(column)} is not null and {rows}",
+        schema.invalid_column(column),
     )
 
 
@@ -411,7 +399,7 @@ def _shape_checks(table: schema.Table, skip: set[str]) -> list[dict[str, Any]]:
             )
         elif col.kind == schema.DATE:
             out.append(
-                _invalid_date(
+                _unconverted(
                     name, "invalid_date", f"{name} is present but is not a real calendar date."
                 )
             )
@@ -462,9 +450,8 @@ def _shape_checks(table: schema.Table, skip: set[str]) -> list[dict[str, Any]]:
 def _medical_claim() -> list[dict[str, Any]]:
     t = schema.MEDICAL_CLAIM
     exps = [_missing(c, t) for c in ("claim_id", "claim_line_number", "person_id")]
-    line_date_given = (
-        f"(claim_line_start_date is not null or {_invalid('claim_line_start_date')} is not null)"
-    )
+    line_invalid = schema.invalid_column("claim_line_start_date")
+    line_date_given = f"(claim_line_start_date is not null or {line_invalid} is not null)"
     exps.append(
         _sql(
             "missing_service_date",
@@ -473,19 +460,19 @@ def _medical_claim() -> list[dict[str, Any]]:
             "The service date is missing: neither claim_line_start_date nor "
             "claim_start_date is present.",
             f"not {line_date_given} and claim_start_date is null "
-            f"and {_invalid('claim_start_date')} is null",
+            f"and {schema.invalid_column('claim_start_date')} is null",
             "'(missing)'",
         )
     )
     exps.append(
-        _invalid_date(
+        _unconverted(
             "claim_line_start_date",
             "invalid_service_date",
             "The service date claim_line_start_date is not a real calendar date.",
         )
     )
     exps.append(
-        _invalid_date(
+        _unconverted(
             "claim_start_date",
             "invalid_service_date",
             "The service date claim_start_date (the line has no claim_line_start_date) "
@@ -494,7 +481,7 @@ def _medical_claim() -> list[dict[str, Any]]:
         )
     )
     exps.append(
-        _invalid_date(
+        _unconverted(
             "claim_start_date",
             "invalid_date",
             "claim_start_date is present but is not a real calendar date.",
@@ -515,14 +502,14 @@ def _medical_claim() -> list[dict[str, Any]]:
     exps.append(_dates_out_of_order("claim_start_date", "claim_end_date", "claim"))
     exps.append(_dates_out_of_order("claim_line_start_date", "claim_line_end_date", "claim line"))
     for lower, higher in (("paid_amount", "allowed_amount"), ("allowed_amount", "charge_amount")):
-        lo, hi = lower, higher  # staged as DECIMAL(18, 2)
         exps.append(
             _sql(
                 "amounts_inconsistent",
                 WARNING,
                 lower,
                 f"{lower} is greater than {higher} (both present and not negative).",
-                f"{lo} >= 0 and {hi} >= 0 and {lo} > {hi}",
+                # both staged as DECIMAL(18, 2)
+                f"{lower} >= 0 and {higher} >= 0 and {lower} > {higher}",
                 f"'{lower} ' || {lower} || ' > {higher} ' || {higher}",
             )
         )
@@ -638,7 +625,7 @@ def _condition() -> list[dict[str, Any]]:
 
 def _practitioner() -> list[dict[str, Any]]:
     t = schema.PRACTITIONER
-    exps = [_missing("npi")]
+    exps = [_missing("npi", t)]
     exps += _shape_checks(t, skip=set())
     exps.append(_duplicate_id("npi"))
     return exps

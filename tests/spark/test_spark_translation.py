@@ -215,7 +215,7 @@ def _value_expressions() -> list[str]:
     for kind in sorted({c.kind for t in schema.TABLES.values() for c in t.columns}):
         column = schema.Column("v", kind)
         out.append(load._normalize(column).rsplit(" as ", 1)[0])
-        if kind in load.CONVERTED_KINDS:
+        if column.converted:
             # Gated by its kind's pattern, so Spark's casts never see text DuckDB's would
             # refuse ('１２': Spark reads any Unicode digit, DuckDB only ASCII).
             out.append(load._converted(column))
