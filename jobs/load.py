@@ -31,7 +31,7 @@ from pathlib import Path
 
 import duckdb
 
-from jobs import schema
+from jobs import schema, suites
 from jobs.config import Config
 from jobs.errors import InputError
 from jobs.inputs import SourceFile
@@ -394,8 +394,16 @@ def staged_sql(table: Table, run_id: str) -> str:
 
 
 def create_staged_table(con: duckdb.DuckDBPyConnection, table: Table, run_id: str) -> None:
-    """Write ``stg_<table>`` (see `staged_sql`)."""
+    """Write ``stg_<table>`` (see `staged_sql`) and its repeated keys (the duplicate-key
+    check's one grouping, jobs.suites `repeated_keys_sql`)."""
     con.execute(f"create table stg_{table.name} as {staged_sql(table, run_id)}")
+    create_repeated_keys(con, table)
+
+
+def create_repeated_keys(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    sql = suites.repeated_keys_sql(table.name)
+    if sql:
+        con.execute(f"create or replace table {suites.repeated_keys_table(table.name)} as {sql}")
 
 
 # ---------------------------------------------------------------- loaded
@@ -405,7 +413,7 @@ def finalize_loaded_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     """Turn ``stg_<table>`` into the loaded table ``<table>`` (accepted rows, typed).
 
     Deletes the rejected rows and drops the ``__invalid`` columns: catalog changes
-    only, the data is not written again.
+    only, the data is not written again. The repeated keys (a validation helper) go.
     """
     stg = f"stg_{table.name}"
     con.execute(
@@ -423,6 +431,7 @@ def finalize_loaded_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
         if c.converted:
             con.execute(f"alter table {stg} drop column {q(schema.invalid_column(c.name))}")
     con.execute(f"alter table {stg} rename to {q(table.name)}")
+    con.execute(f"drop table if exists {suites.repeated_keys_table(table.name)}")
 
 
 def create_empty_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:

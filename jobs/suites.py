@@ -22,7 +22,9 @@ Two kinds of expectations are used:
   warnings). Each such query selects `source_file, record_number, value` from the
   staging table (`{batch}`), one row per failing input row; `value` is a short
   text shown as an example in the report. The queries may call the staging macros
-  (`ca_parse_date`, `ca_npi_is_valid`) and the `code_validity` reference table.
+  (`ca_parse_date`, `ca_npi_is_valid`), the `code_validity` reference table, and
+  ``stg_<table>_repeated_keys`` (the keys occurring more than once, computed once
+  when the table is staged: `repeated_keys_sql`).
 
 Rules for that SQL (checked by the tests): literal braces are doubled (GX formats
 `{batch}` with str.format), no `:` (SQLAlchemy's text() would read `:name` as a bind
@@ -288,58 +290,71 @@ def _dates_out_of_order(start: str, end: str, what: str) -> dict[str, Any]:
     )
 
 
-def _duplicates(
-    reason_column: str | None, description: str, scope: str, key: list[str], value: str
-) -> dict[str, Any]:
-    """Rows whose `key` occurs more than once (every copy), among rows where `scope`.
+# Duplicate keys: the tables checked, their key, and the rows the check applies to.
+# (The key is the contract's; eligibility has none: a person has many spans.)
+_CLAIM_KEY_ROWS = "claim_id is not null and claim_line_number is not null"
+DUPLICATE_KEYS: dict[str, tuple[tuple[str, ...], str]] = {
+    "medical_claim": (schema.MEDICAL_CLAIM.key, _CLAIM_KEY_ROWS),
+    "pharmacy_claim": (schema.PHARMACY_CLAIM.key, _CLAIM_KEY_ROWS),
+    **{
+        t.name: (t.key, f"{t.key[0]} is not null")
+        for t in (schema.PROCEDURE, schema.ENCOUNTER, schema.CONDITION, schema.PRACTITIONER)
+    },
+}
 
-    A first pass groups a 64-bit hash of the key (8 bytes a row, however long
-    the ids), so only the rows of colliding hashes are grouped on the real key:
-    exact, and light enough for 100M rows. NULL is a value here (a missing
-    data_source is one source).
+
+def repeated_keys_table(table: str) -> str:
+    """The staging helper holding the keys of ``stg_<table>`` that occur more than once."""
+    return f"stg_{table}_repeated_keys"
+
+
+def repeated_keys_sql(table: str) -> str | None:
+    """The select that fills `repeated_keys_table` from ``stg_<table>`` (None: no key check).
+
+    One pass over the staged table, run once when the table is staged (the duplicate-key
+    expectation reads the result: Great Expectations runs an SQL expectation twice and
+    the job keeps its failing rows once more, and this grouping is the costly part). A
+    first grouping of a 64-bit hash of the key (8 bytes a row, however long the ids)
+    finds the candidate keys; only their rows are grouped on the real key, so the result
+    is exact. NULL is a value here (a missing data_source is one source).
     """
+    if table not in DUPLICATE_KEYS:
+        return None
+    key, rows = DUPLICATE_KEYS[table]
     keys = ", ".join(key)
-    ctes = (
-        f",\nkeyed as (select *, hash({keys}) as key_hash from b where {scope}),\n"
-        "repeated as (select key_hash from keyed group by key_hash having count(*) > 1)"
-    )
-    query = (
-        "with b as (select * from {batch})" + ctes + "\n"
-        f"select source_file, record_number, {value} as value\n"
-        "from keyed\n"
+    return (
+        f"with keyed as (select {keys}, hash({keys}) as key_hash from stg_{table} "
+        f"where {rows}),\n"
+        "repeated as (select key_hash from keyed group by key_hash having count(*) > 1)\n"
+        f"select {keys}, count(*) as copies from keyed\n"
         "where key_hash in (select key_hash from repeated)\n"
-        f"qualify count(*) over (partition by {keys}) > 1"
-    )
-    return _exp(
-        "unexpected_rows_expectation",
-        {"unexpected_rows_query": query},
-        "duplicate_key",
-        BLOCKING,
-        description,
-        column=reason_column,
+        f"group by {keys} having count(*) > 1"
     )
 
 
-def _duplicate_claim_key() -> dict[str, Any]:
+def _duplicates(table: str, reason_column: str | None, description: str, value: str) -> dict:
+    """Rows whose key occurs more than once (every copy), from `repeated_keys_table`."""
+    key, rows = DUPLICATE_KEYS[table]
+    same = " and ".join(f"k.{c} is not distinct from b.{c}" for c in key)
+    where = f"{rows} and exists (select 1 from {repeated_keys_table(table)} as k where {same})"
+    return _sql("duplicate_key", BLOCKING, reason_column, description, where, value)
+
+
+def _duplicate_claim_key(table: str) -> dict[str, Any]:
     return _duplicates(
+        table,
         None,
         "The key (claim_id, claim_line_number, data_source) occurs more than once in the "
         "input; every copy is rejected.",
-        "claim_id is not null and claim_line_number is not null",
         # the staged line number is an INTEGER: '01', '1' and '1.0' are line 1
-        ["claim_id", "claim_line_number", "data_source"],
         "claim_id || ' / ' || claim_line_number || ' / ' || coalesce(data_source, '(none)')",
     )
 
 
-def _duplicate_id(column: str) -> dict[str, Any]:
-    return _duplicates(
-        column,
-        f"{column} occurs more than once in the input; every copy is rejected.",
-        f"{column} is not null",
-        [column],
-        column,
-    )
+def _duplicate_id(table: str) -> dict[str, Any]:
+    (column,) = DUPLICATE_KEYS[table][0]
+    description = f"{column} occurs more than once in the input; every copy is rejected."
+    return _duplicates(table, column, description, column)
 
 
 def _missing(column: str, table: schema.Table) -> dict[str, Any]:
@@ -489,7 +504,7 @@ def _medical_claim() -> list[dict[str, Any]]:
         )
     )
     exps += _shape_checks(t, skip={"claim_start_date", "claim_line_start_date"})
-    exps.append(_duplicate_claim_key())
+    exps.append(_duplicate_claim_key("medical_claim"))
     # Warnings
     exps.append(
         _not_null(
@@ -541,7 +556,7 @@ def _pharmacy_claim() -> list[dict[str, Any]]:
         _missing(c, t) for c in ("claim_id", "claim_line_number", "person_id", "dispensing_date")
     ]
     exps += _shape_checks(t, skip=set())
-    exps.append(_duplicate_claim_key())
+    exps.append(_duplicate_claim_key("pharmacy_claim"))
     return exps
 
 
@@ -587,7 +602,7 @@ def _procedure() -> list[dict[str, Any]]:
                 f"{col} is typed HCPCS/CPT ({type_col}) but is not a 5-character HCPCS/CPT code.",
             )
         )
-    exps.append(_duplicate_id("procedure_id"))
+    exps.append(_duplicate_id("procedure"))
     return exps
 
 
@@ -595,7 +610,7 @@ def _encounter() -> list[dict[str, Any]]:
     t = schema.ENCOUNTER
     exps = [_missing(c, t) for c in ("encounter_id", "person_id", "encounter_start_date")]
     exps += _shape_checks(t, skip=set())
-    exps.append(_duplicate_id("encounter_id"))
+    exps.append(_duplicate_id("encounter"))
     exps.append(_dates_out_of_order("encounter_start_date", "encounter_end_date", "encounter"))
     return exps
 
@@ -619,7 +634,7 @@ def _condition() -> list[dict[str, Any]]:
                 f"{col} (no type, or an ICD-10 type) is not shaped like an ICD-10-CM code.",
             )
         )
-    exps.append(_duplicate_id("condition_id"))
+    exps.append(_duplicate_id("condition"))
     return exps
 
 
@@ -627,7 +642,7 @@ def _practitioner() -> list[dict[str, Any]]:
     t = schema.PRACTITIONER
     exps = [_missing("npi", t)]
     exps += _shape_checks(t, skip=set())
-    exps.append(_duplicate_id("npi"))
+    exps.append(_duplicate_id("practitioner"))
     return exps
 
 

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jobs import __version__, publish
+from jobs import __version__, publish, suites
 from jobs import pipeline as duck_pipeline
 from jobs import validate as duck_validate
 from jobs.errors import AuditError
@@ -242,7 +242,7 @@ class _SparkJob(duck_pipeline._Job):
                 self.staged[name] = stage.read_table(
                     self.spark, table, files, self.config, self.run_id
                 )
-            self._views += [f"raw_{name}", f"stg_{name}"]
+            self._views += [f"raw_{name}", f"stg_{name}", suites.repeated_keys_table(name)]
             self.log.event(f"read {name}", rows=sum(f.rows_read for f in files), files=len(files))
 
     def _validate(self) -> None:

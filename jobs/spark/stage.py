@@ -34,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from jobs import load, schema
+from jobs import load, schema, suites
 from jobs.config import Config
 from jobs.errors import InputError
 from jobs.inputs import SourceFile
@@ -231,12 +231,21 @@ def read_table(
     # on the executors, as the DuckDB engine's staged table.
     staged = materialize(spark.sql(staged_sql(table, run_id)))
     staged.createOrReplaceTempView(f"stg_{table.name}")
+    register_repeated_keys(spark, table)
     return StagedTable(table=table, files=files, bad=bad, headers=headers, n_bad=n_bad)
 
 
 def staged_sql(table: Table, run_id: str) -> str:
     """stg_<table>: the DuckDB engine's staging select (jobs.load.staged_sql), translated."""
     return to_spark_sql(load.staged_sql(table, run_id), pretty=False)
+
+
+def register_repeated_keys(spark: SparkSession, table: Table) -> None:
+    """The duplicate-key check's helper (jobs.suites `repeated_keys_sql`), translated."""
+    sql = suites.repeated_keys_sql(table.name)
+    if sql:
+        keys = materialize(spark.sql(to_spark_sql(sql, pretty=False)))
+        keys.createOrReplaceTempView(suites.repeated_keys_table(table.name))
 
 
 def loaded_sql(table: Table) -> str:

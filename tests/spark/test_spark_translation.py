@@ -112,6 +112,7 @@ def _register_empty_inputs(spark) -> None:
                         [f"`{c}` string" for c in table.column_names])  # fmt: skip
         spark.createDataFrame([], raw).createOrReplaceTempView(f"raw_{table.name}")
         spark.sql(stage.staged_sql(table, "run-1")).createOrReplaceTempView(f"stg_{table.name}")
+        stage.register_repeated_keys(spark, table)
         stage.create_empty_view(spark, table)
     spark.createDataFrame(
         [], "table_name string, source_file string, record_number bigint"

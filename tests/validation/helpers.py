@@ -34,6 +34,6 @@ def insert_rows(con: Any, table: str, rows: list[dict[str, Any]], source_file: s
 
 
 def stage(con: Any, table: str) -> None:
-    """(Re)build stg_<table> from raw_<table> with the loader's staging select."""
-    sql = load.staged_sql(schema.TABLES[table], "test-run")
-    con.execute(f"create or replace table stg_{table} as {sql}")
+    """(Re)build stg_<table> (and its repeated keys) from raw_<table>, as the loader does."""
+    con.execute(f"drop table if exists stg_{table}")
+    load.create_staged_table(con, schema.TABLES[table], "test-run")
