@@ -83,6 +83,16 @@ def test_count_distinct_of_a_tuple_counts_rows_with_nulls() -> None:
     assert spark_expression("count(distinct (a, b))") == "COUNT(DISTINCT STRUCT(a, b))"
 
 
+def test_duckdb_cte_materialization_hints_are_dropped() -> None:
+    sql = (
+        "with b as not materialized (select 1 as x), c as materialized (select 2 as y) "
+        "select x from b"
+    )
+    assert to_spark_sql(sql, pretty=False) == (
+        "WITH b AS (SELECT 1 AS x), c AS (SELECT 2 AS y) SELECT x FROM b"
+    )
+
+
 def _sql_files() -> list[tuple[str, str]]:
     files = [(f"model {n}", duck_audit.model_sql(n)) for n in duck_audit.INTERMEDIATE_MODELS]
     files += [(f"mart {n}", duck_audit.model_sql(n)) for n in duck_audit.MART_MODELS]

@@ -164,7 +164,10 @@ def test_sql_is_safe_for_gx_and_sqlalchemy(table):
         assert fields == {"batch"}  # every other brace is doubled
         assert not re.search(r":\w", query), "SQLAlchemy text() would read :name as a bind"
         assert "%" not in query
-        assert query.format(batch="stg_x").startswith("with b as (select * from stg_x)")
+        # not materialized: DuckDB would copy the batch before reading it twice
+        assert query.format(batch="stg_x").startswith(
+            "with b as not materialized (select * from stg_x)"
+        )
 
 
 @pytest.mark.parametrize("table", TABLES)
