@@ -320,14 +320,17 @@ def repeated_keys_sql(table: str) -> str | None:
     the job keeps its failing rows once more, and this grouping is the costly part). A
     first grouping of a 64-bit hash of the key (8 bytes a row, however long the ids)
     finds the candidate keys; only their rows are grouped on the real key, so the result
-    is exact. NULL is a value here (a missing data_source is one source).
+    is exact. NULL is a value here (a missing data_source is one source). `keyed` is not
+    materialized: scanning the three columns twice is cheaper than DuckDB copying them
+    (100M lines: 10 s instead of 17 s).
     """
     if table not in DUPLICATE_KEYS:
         return None
     key, rows = DUPLICATE_KEYS[table]
     keys = ", ".join(key)
     return (
-        f"with keyed as (select {keys}, hash({keys}) as key_hash from stg_{table} "
+        f"with keyed as not materialized (select {keys}, hash({keys}) as key_hash "
+        f"from stg_{table} "
         f"where {rows}),\n"
         "repeated as (select key_hash from keyed group by key_hash having count(*) > 1)\n"
         f"select {keys}, count(*) as copies from keyed\n"
