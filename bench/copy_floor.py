@@ -2,8 +2,8 @@
 
 The contract asks the audit database to keep the loaded columns, so every run
 writes each line's contract columns once. This script times that copy alone,
-four ways, on the same Parquet file and DuckDB settings as the job (2 threads,
-4 GB), each in a fresh process state:
+four ways, on the same Parquet file and DuckDB settings as the job (its default
+[engine] settings), each in a fresh connection:
 
 - read:    one pass reading the columns (no write);
 - memory:  CREATE TABLE AS into an in-memory database;
@@ -24,9 +24,8 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from jobs.config import Config  # noqa: E402
 from jobs.schema import MEDICAL_CLAIM  # noqa: E402
-
-SETTINGS = {"threads": 2, "memory_limit": "4GB"}
 
 
 def main(data: Path, work: Path) -> None:
@@ -35,6 +34,7 @@ def main(data: Path, work: Path) -> None:
     columns = ", ".join(f'"{n}"' for n in names)
     maxima = ", ".join(f'max("{n}")' for n in names)
     db, pq = work / "copy_floor.duckdb", work / "copy_floor.parquet"
+    settings = Config().engine_settings(work / "spill")
     ways = {
         "read": (":memory:", f"select count(*), {maxima} from (select {columns} from {source})"),
         "memory": (":memory:", f"create table t as select {columns} from {source}"),
@@ -47,7 +47,7 @@ def main(data: Path, work: Path) -> None:
     for way, (target, sql) in ways.items():
         for p in (db, pq, Path(f"{db}.wal")):
             p.unlink(missing_ok=True)
-        con = duckdb.connect(target, config=SETTINGS)
+        con = duckdb.connect(target, config=settings)
         start = time.perf_counter()
         con.execute(sql)
         con.close()  # the file's checkpoint is part of the write

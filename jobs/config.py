@@ -57,6 +57,15 @@ class Config:
     threads: int = 2
     temp_directory: Path | None = None
 
+    def engine_settings(self, default_temp_directory: Path) -> dict[str, str | int]:
+        """DuckDB connection settings of the [engine] section (spilling to
+        `default_temp_directory` unless one is configured)."""
+        return {
+            "memory_limit": self.memory_limit,
+            "threads": self.threads,
+            "temp_directory": str(self.temp_directory or default_temp_directory),
+        }
+
     def source_column(self, table: str, column: str) -> str:
         """Name of a contract column in the extract (after renames)."""
         return self.columns.get(table, {}).get(column, column)

@@ -233,14 +233,7 @@ class _Job:
 
     def _connect(self) -> None:
         build = publish.building_path(self.db_path, self.run_id)
-        settings: dict[str, Any] = {
-            "memory_limit": self.config.memory_limit,
-            "threads": self.config.threads,
-        }
-        if self.config.temp_directory:
-            settings["temp_directory"] = str(self.config.temp_directory)
-        else:
-            settings["temp_directory"] = str(self.db_path.parent / f".{self.db_path.name}.tmp")
+        settings = self.config.engine_settings(self.db_path.parent / f".{self.db_path.name}.tmp")
         try:
             self.con = duckdb.connect(str(build), config=settings)
         except duckdb.Error as exc:
