@@ -261,9 +261,8 @@ def _count_distinct_tuple(node: exp.Expression) -> exp.Expression:
 
 
 def _cte_hint(node: exp.Expression) -> exp.Expression:
-    if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
-        node = node.copy()
-        node.set("materialized", None)
+    if isinstance(node, exp.CTE):
+        node.set("materialized", None)  # transform() works on a copy of the tree
     return node
 
 
