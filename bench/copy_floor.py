@@ -25,7 +25,7 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from jobs.config import Config  # noqa: E402
-from jobs.schema import MEDICAL_CLAIM  # noqa: E402
+from jobs.ingest.schema import MEDICAL_CLAIM  # noqa: E402
 
 
 def main(data: Path, work: Path) -> None:

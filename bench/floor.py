@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from jobs.schema import MEDICAL_CLAIM  # noqa: E402
+from jobs.ingest.schema import MEDICAL_CLAIM  # noqa: E402
 
 
 def main(data: Path) -> None:

@@ -1,8 +1,8 @@
 """Where validation spends its time: every statement of one table's suite, timed.
 
 Stages one table of a benchmark data set into a scratch database (as `run` does:
-raw view, `stg_<table>`, the repeated-keys helper), then validates it as `run`
-does (`jobs.validate.validate`) and prints the slowest of Great Expectations'
+raw view, `stg_<table>`), then validates it as `run`
+does (`jobs.validation.validate.validate`) and prints the slowest of Great Expectations'
 queries (timed at duckdb-engine's cursor); the rest of the time is keeping the
 failing rows, `row_issues` and GX itself. The DuckDB settings are `run`'s
 defaults, spilling to WORK_DIR.
@@ -23,11 +23,15 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from jobs import gx_duckdb, load, validate  # noqa: E402
 from jobs.config import Config  # noqa: E402
-from jobs.inputs import discover  # noqa: E402
-from jobs.schema import TABLES  # noqa: E402
-from jobs.suites import load_code_validity  # noqa: E402
+from jobs.ingest import load  # noqa: E402
+from jobs.ingest.discover import discover  # noqa: E402
+from jobs.ingest.schema import TABLES  # noqa: E402
+from jobs.validation import (
+    gx_duckdb,  # noqa: E402
+    validate,  # noqa: E402
+)
+from jobs.validation.suites import load_code_validity  # noqa: E402
 
 SHOWN = 25
 

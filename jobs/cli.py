@@ -16,7 +16,8 @@ DEMO_LINES = 100_000
 EXAMPLES = {
     "run": """examples:
   claims-audit run --input extracts/2026-11-24 --out audits/2026-11-24 --db audits/audit.duckdb
-  claims-audit run --input ../shared/data/tuva-demo-2023 --out out/demo --config tuva-2023.toml
+  claims-audit run --input tests/fixtures/tuva-demo-2023 --out out/tuva-2023 \\
+      --config tests/fixtures/tuva-2023.toml      # from a clone: the older Tuva layout
   claims-audit run --engine spark --spark-master local[4] \\
       --input s3a://claims/extracts/2026-11-24 --out audits/2026-11-24 --db audits/audit.duckdb
 
@@ -198,7 +199,7 @@ def _run_spark(
 
 
 def _demo(out: Path, lines: int, log_json: bool) -> int:
-    from jobs.generate import generate
+    from jobs.synthetic.generator import generate
 
     data = out / "input"
     print(f"generating {lines:,} synthetic claim lines in {data} ...", file=sys.stderr)
@@ -207,7 +208,7 @@ def _demo(out: Path, lines: int, log_json: bool) -> int:
 
 
 def _generate(out: Path, lines: int, seed: int, fmt: str) -> int:
-    from jobs.generate import generate
+    from jobs.synthetic.generator import generate
 
     if lines < 1:
         raise InputError("--lines must be at least 1")
@@ -227,8 +228,8 @@ def _query_db(db: Path | None) -> Path:
 
 
 def _rules(show: str | None, config_path: Path | None) -> int:
+    from jobs.audit.catalog import bind_sql, load_rules
     from jobs.config import load_config
-    from jobs.rules import bind_sql, load_rules
 
     config = load_config(config_path)
     rules = load_rules()

@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jobs import params as params_module
+from jobs.audit import params as params_module
 from jobs.errors import InputError
-from jobs.schema import TABLES
+from jobs.ingest.schema import TABLES
 
 MEMBER_ID_MODES = ("hashed", "raw")
 

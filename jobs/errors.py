@@ -22,3 +22,9 @@ class LockedError(AuditError):
     """Another process holds the audit database for writing: exit code 1."""
 
     exit_code = 1
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type name when it has none)."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -1,4 +1,4 @@
-"""Shared fixtures: the real-format extracts in ../shared/data and a CLI runner."""
+"""Shared fixtures: the real-format Tuva extracts in tests/fixtures and a CLI runner."""
 
 from __future__ import annotations
 
@@ -12,24 +12,20 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = Path(os.environ.get("CLAIMS_AUDIT_SHARED", REPO.parent / "shared")) / "data"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# The Tuva Project's synthetic claims (Apache-2.0; see each folder's SOURCE.md and NOTICE).
+TUVA_SYNTHETIC_10 = FIXTURES / "tuva-synthetic-10"
+TUVA_DEMO_2023 = FIXTURES / "tuva-demo-2023"
 
 
 @pytest.fixture(scope="session")
 def tuva10() -> Path:
-    path = SHARED_DATA / "tuva-synthetic-10"
-    if not path.is_dir():
-        pytest.fail(f"shared data missing: {path}")
-    return path
+    return TUVA_SYNTHETIC_10
 
 
 @pytest.fixture(scope="session")
 def tuva2023() -> Path:
-    path = SHARED_DATA / "tuva-demo-2023"
-    if not path.is_dir():
-        pytest.fail(f"shared data missing: {path}")
-    return path
+    return TUVA_DEMO_2023
 
 
 @dataclass
@@ -58,6 +54,15 @@ def run_cli(*args: str | Path, timeout: float = 600, env: dict | None = None) ->
         env=full_env,
     )
     return Completed(proc.returncode, proc.stdout, proc.stderr)
+
+
+def assert_one_line_error(result, *needles, code=2):
+    assert result.returncode == code, result.stderr + result.stdout
+    assert "Traceback" not in result.stderr + result.stdout
+    message = [line for line in result.stderr.splitlines() if line.startswith("claims-audit:")]
+    assert len(message) == 1, result.stderr
+    for needle in needles:
+        assert needle in message[0], message[0]
 
 
 @pytest.fixture

@@ -59,7 +59,7 @@ def test_readme_lists_every_published_table(tmp_path):
     import duckdb
 
     out = tmp_path / "out"
-    res = run_cli("run", "--input", REPO.parent / "shared/data/tuva-synthetic-10", "--out", out)
+    res = run_cli("run", "--input", REPO / "tests" / "fixtures" / "tuva-synthetic-10", "--out", out)
     assert res.returncode == 0, res.stderr[-2000:]
     con = duckdb.connect(str(out / "audit.duckdb"), read_only=True)
     names = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}

@@ -12,6 +12,9 @@ Library use (a Databricks job or notebook with its SparkSession `spark`)::
 `run` returns the same RunResult as jobs.pipeline.run (the DuckDB engine).
 Importing this package does not import PySpark; `run` does.
 
+May import every stage package of the DuckDB engine (it reuses their SQL, suites and
+publication) and jobs.pipeline (its job is the base class); PySpark only inside functions.
+
 Modules: translate (DuckDB SQL -> Spark SQL, the single translation layer),
 files (discovery and copies for URIs), stage (raw/staged/loaded tables),
 validate (the expectation suites on Spark), audit (models and rules),

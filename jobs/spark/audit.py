@@ -1,8 +1,8 @@
-"""The audit on Spark: the same reference data, models and rule files as jobs.audit.
+"""The audit on Spark: the same reference data, models and rule files as jobs.audit.runner.
 
-Value sets, reference tables and the NDC crosswalk are read by jobs.audit's own
+Value sets, reference tables and the NDC crosswalk are read by jobs.audit.runner's own
 readers (same validation, same normalization) and registered as Spark tables.
-Every model of jobs.audit.INTERMEDIATE_MODELS and MART_MODELS, then every rule of
+Every model of jobs.audit.runner.INTERMEDIATE_MODELS and MART_MODELS, then every rule of
 sql/rules, is translated by jobs.spark.translate with the run's parameters as
 typed literals. Models are materialized one by one (``localCheckpoint``: kept on
 the executors, lineage cut, so later models plan against a table, as on DuckDB);
@@ -19,8 +19,9 @@ import contextlib
 import functools
 from typing import TYPE_CHECKING
 
-from jobs import audit as duck_audit
-from jobs.rules import Rule, load_rules
+from jobs.audit import reference
+from jobs.audit import runner as duck_audit
+from jobs.audit.catalog import Rule, load_rules
 from jobs.spark.stage import materialize
 from jobs.spark.translate import to_spark_sql
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
     from jobs.log import Log
 
-# The DuckDB types of the findings, as Spark types (jobs.audit.FINDINGS_COLUMNS).
+# The DuckDB types of the findings, as Spark types (jobs.audit.runner.FINDINGS_COLUMNS).
 _SPARK_TYPE = {
     "varchar": "string",
     "integer": "int",
@@ -51,23 +52,24 @@ def register_reference_data(spark: SparkSession, ndc_crosswalk: Path | None = No
     from pathlib import Path
 
     _string_frame(
-        spark, duck_audit.VALUE_SET_COLUMNS, duck_audit.read_value_sets()
+        spark, reference.VALUE_SET_COLUMNS, reference.read_value_sets()
     ).createOrReplaceTempView("value_sets")
-    for path in duck_audit._reference_files():
-        columns, rows = duck_audit._read_csv(path, ())
+    for path in reference.reference_files():
+        columns, rows = reference.read_csv(path, ())
         _string_frame(
             spark, columns, [{k: v or None for k, v in r.items()} for _, r in rows]
         ).createOrReplaceTempView(path.stem)
-    crosswalk = ndc_crosswalk or duck_audit.value_sets_dir() / duck_audit.STARTER_CROSSWALK
+    crosswalk = ndc_crosswalk or reference.value_sets_dir() / reference.STARTER_CROSSWALK
     _string_frame(
-        spark, duck_audit.CROSSWALK_COLUMNS, duck_audit.read_ndc_crosswalk(Path(crosswalk))
+        spark, reference.CROSSWALK_COLUMNS, reference.read_ndc_crosswalk(Path(crosswalk))
     ).createOrReplaceTempView("ndc_crosswalk")
 
 
 def build_models(
     spark: SparkSession, values: dict[str, object], log: Log | None = None
 ) -> dict[str, DataFrame]:
-    """Materialize every intermediate model and mart of jobs.audit, in order, as Spark tables."""
+    """Materialize every intermediate model and mart of jobs.audit.runner, in order, as Spark
+    tables."""
     built = {}
     for name in duck_audit.INTERMEDIATE_MODELS + duck_audit.MART_MODELS:
         with log.stage(f"audit:{name}") if log else contextlib.nullcontext():
@@ -78,7 +80,7 @@ def build_models(
 
 
 def rule_sql(rule: Rule, order: int, values: dict[str, object]) -> str:
-    """One rule's findings, stamped as jobs.audit stamps them, in Spark SQL."""
+    """One rule's findings, stamped as jobs.audit.runner stamps them, in Spark SQL."""
     stamped = f"""
 select
     {order} as rule_order, $ca_run_id as run_id, r.rule_id, $ca_rule_version as rule_version,
@@ -144,11 +146,11 @@ def run_audit(
 ) -> list[duck_audit.RuleStats]:
     """Audit the loaded Spark tables; write findings, rule_stats and the marts into `con`.
 
-    The DuckDB side mirrors jobs.audit.run_audit: the same tables, column types,
+    The DuckDB side mirrors jobs.audit.runner.run_audit: the same tables, column types,
     row order, header check and statistics.
     """
     values = duck_audit.audit_values(params, run_id, eligibility_supplied)
-    duck_audit.load_reference_data(con, ndc_crosswalk)
+    reference.load_reference_data(con, ndc_crosswalk)
     register_reference_data(spark, ndc_crosswalk)
     build_models(spark, values, log)
     rules, findings = findings_frame(spark, values)

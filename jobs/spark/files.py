@@ -1,6 +1,6 @@
 """Input discovery and file transfer for URIs (local paths, file:, s3a:, abfss:, gs:, hdfs:, dbfs:).
 
-Local paths (and `file:` URIs) are discovered exactly as on DuckDB (jobs.inputs).
+Local paths (and `file:` URIs) are discovered exactly as on DuckDB (jobs.ingest.discover).
 Other URIs are listed by Spark itself (the `binaryFile` source lists files and
 their size and modification time without reading their contents), so anything
 the session can read can be audited, with the same rules: one entry per table,
@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from jobs.errors import InputError
-from jobs.inputs import SUFFIXES, SourceFile, discover, require_needed_tables
-from jobs.schema import TABLES
+from jobs.ingest.discover import SUFFIXES, SourceFile, discover, require_needed_tables
+from jobs.ingest.schema import TABLES
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -51,7 +51,7 @@ def file_key(uri: str) -> str:
     """A file's identity, comparable between listings and Spark's _metadata.file_path.
 
     Spark's file paths are URIs (percent-encoded, `file:` for local files); the
-    listing and jobs.inputs give plain paths. Both map to the decoded path, with
+    listing and jobs.ingest.discover give plain paths. Both map to the decoded path, with
     `file:` removed for local files.
     """
     text = str(uri)

@@ -28,14 +28,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jobs import __version__, publish, suites
+from jobs import __version__
 from jobs import pipeline as duck_pipeline
-from jobs import validate as duck_validate
 from jobs.errors import AuditError
+from jobs.ingest.schema import TABLES
 from jobs.log import Log
-from jobs.pipeline import OUTPUT_NAMES, RunResult, new_run_id
-from jobs.schema import TABLES
+from jobs.pipeline import RunResult, new_run_id
+from jobs.publish import atomic, journal
+from jobs.publish.lock import writer_lock
+from jobs.publish.outputs import OUTPUT_NAMES
 from jobs.spark.session import error_line
+from jobs.validation import quarantine, suites
+from jobs.validation import validate as duck_validate
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -106,18 +110,18 @@ def run(
         session = run_session(spark)
         manifest["spark"] = _spark_facts(session)
         if remote_db:
-            for name in (Path(db_text).name, publish.history_path(Path(db_text)).name):
+            for name in (Path(db_text).name, journal.history_path(Path(db_text)).name):
                 files.download(
                     spark, files.join(db_text.rsplit("/", 1)[0], name), local_db.parent / name
                 )
         job = _SparkJob(session, str(input_uri), local_out, local_db, run_id, manifest, log)
-        with publish.writer_lock(local_db):
+        with writer_lock(local_db):
             try:
                 job.execute(Path(config_path) if config_path else None, outputs)
             except BaseException:
                 job.close()
-                publish.remove_build(local_db, run_id)
-                publish.discard_outputs(run_id, outputs)
+                atomic.remove_build(local_db, run_id)
+                atomic.discard_outputs(run_id, outputs)
                 raise
             finally:
                 job.release()
@@ -160,9 +164,9 @@ def _upload_db(spark: SparkSession, local_db: Path, db_uri: str) -> None:
 
     folder = db_uri.rsplit("/", 1)[0]
     files.upload(spark, local_db, db_uri)
-    journal = publish.history_path(local_db)
-    if journal.exists():
-        files.upload(spark, journal, files.join(folder, journal.name))
+    journal_file = journal.history_path(local_db)
+    if journal_file.exists():
+        files.upload(spark, journal_file, files.join(folder, journal_file.name))
 
 
 def _upload_failure(
@@ -177,10 +181,10 @@ def _upload_failure(
             for path in sorted(failed.glob("*")):
                 files.upload(spark, path, files.join(out_uri, f"failed/{run_id}/{path.name}"))
         if remote_db:
-            journal = publish.history_path(local_db)
-            if journal.exists():
+            journal_file = journal.history_path(local_db)
+            if journal_file.exists():
                 folder = db_uri.rsplit("/", 1)[0]
-                files.upload(spark, journal, files.join(folder, journal.name))
+                files.upload(spark, journal_file, files.join(folder, journal_file.name))
     except Exception:  # the failure is already recorded locally and returned
         pass
 
@@ -216,9 +220,10 @@ class _SparkJob(duck_pipeline._Job):
 
     def _finish_hashing(self, hashes: dict) -> None:
         with self.log.stage("fingerprint"):
-            self.manifest["inputs"] = [
-                _file_entry(f) for name in TABLES for f in self.files.get(name, [])
-            ]
+            self._record_inputs(f for name in TABLES for f in self.files.get(name, []))
+
+    def _record_inputs(self, files: Any) -> None:
+        self.manifest["inputs"] = [_file_entry(f) for f in files]
 
     def _load(self) -> None:
         from jobs.spark import stage
@@ -253,7 +258,7 @@ class _SparkJob(duck_pipeline._Job):
 
         con = self.con
         assert con is not None
-        present = [TABLES[n] for n in TABLES if n in self.files]
+        present = self._present()
         issues = None
         for table in present:
             with self.log.stage(f"validate:{table.name}"):
@@ -272,7 +277,7 @@ class _SparkJob(duck_pipeline._Job):
             bad = spark_validate.bad_records(s, self.config)
             if bad:
                 con.executemany("insert into csv_bad_records values (?, ?, ?, ?, ?, ?)", bad)
-        duck_validate.create_rejected_rows_table(con)
+        quarantine.create_rejected_rows_table(con)
         _store(
             con, "_claims_audit_rejected", spark_validate.rejected_rows(self.spark, issues, staged)
         )
@@ -280,9 +285,8 @@ class _SparkJob(duck_pipeline._Job):
             "insert into rejected_rows select ?, * from _claims_audit_rejected", [self.run_id]
         )
         con.execute("drop table _claims_audit_rejected")
-        duck_validate.insert_malformed_records(con, self.run_id)
-        self._count_rows(present)
-        self._check_rejected_share(present)
+        quarantine.insert_malformed_records(con, self.run_id)
+        self._quarantine(present)
         con.execute("drop table if exists csv_bad_records")  # now part of rejected_rows
         for name, table in TABLES.items():
             if name in self.files:
@@ -292,7 +296,7 @@ class _SparkJob(duck_pipeline._Job):
                 df = stage.create_empty_view(self.spark, table)
             self._views.append(name)
             if name == "practitioner":
-                from jobs import schema
+                from jobs.ingest import schema
 
                 con.execute(schema.create_table_sql(table))
                 _store(con, "_claims_audit_practitioner", df)
@@ -300,7 +304,8 @@ class _SparkJob(duck_pipeline._Job):
                 con.execute("drop table _claims_audit_practitioner")
 
     def _run_rules(self, con: Any, eligibility: bool) -> list:
-        from jobs import audit as duck_audit
+        from jobs.audit import reference
+        from jobs.audit import runner as duck_audit
         from jobs.spark import audit as spark_audit
 
         stats = spark_audit.run_audit(
@@ -314,7 +319,7 @@ class _SparkJob(duck_pipeline._Job):
         )
         self._views += [
             "value_sets", "ndc_crosswalk", *duck_audit.INTERMEDIATE_MODELS, *duck_audit.MART_MODELS,
-            *(p.stem for p in duck_audit._reference_files()),
+            *(p.stem for p in reference.reference_files()),
         ]  # fmt: skip
         return stats
 
@@ -333,7 +338,7 @@ class _SparkJob(duck_pipeline._Job):
 
 
 def _file_entry(f: Any) -> dict[str, Any]:
-    entry = duck_pipeline._file_entry(f)
+    entry = f.manifest_entry()
     modified = getattr(f, "modified", None)
     entry.update(
         sha256=None,

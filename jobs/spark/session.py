@@ -40,7 +40,7 @@ def import_pyspark() -> Any:
             "the Spark engine needs PySpark and a Java runtime: pip install 'claims-audit[spark]' "
             "(and Java 17, e.g. Debian openjdk-17-jre-headless)"
         ) from None
-    except SystemExit as exc:  # pragma: no cover - see jobs/gx_duckdb.py
+    except SystemExit as exc:  # pragma: no cover - see jobs/validation/gx_duckdb.py
         raise RuntimeError(
             "importing pyspark exited the interpreter (pyspark's doctest check under "
             "`python -c` or stdin); run from a script file or the claims-audit command"

@@ -4,14 +4,14 @@ For each input table the run registers (in its own Spark session):
 
 * ``raw_<table>``: the contract columns as read (text), with ``source_file`` and
   ``record_number`` (1-based position among the file's data records);
-* ``stg_<table>``: the DuckDB engine's staging select (jobs.load `staged_sql`:
+* ``stg_<table>``: the DuckDB engine's staging select (jobs.ingest.load `staged_sql`:
   normalized, converted, the unconvertible text in ``<column>__invalid``) through
   the translation layer, staging macros included;
 * ``<table>``: the accepted rows (``stg_<table>`` without the ``__invalid``
   columns), once validation has decided the rejected keys.
 
 Column mapping (renames from the configuration, missing optional columns as NULL,
-timestamps to dates, other types to text) is jobs.load's `_map_columns`, translated.
+timestamps to dates, other types to text) is jobs.ingest.load's `_map_columns`, translated.
 
 Record numbers:
 
@@ -34,14 +34,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from jobs import load, schema, suites
 from jobs.config import Config
 from jobs.errors import InputError
-from jobs.inputs import SourceFile
-from jobs.schema import Table
+from jobs.ingest import load, schema
+from jobs.ingest.discover import SourceFile
+from jobs.ingest.schema import Table
 from jobs.spark.files import file_key, is_local, local_path, spark_path
 from jobs.spark.session import error_line
 from jobs.spark.translate import spark_expression, to_spark_sql
+from jobs.sqltext import lit
+from jobs.validation import suites
 
 
 def materialize(df: DataFrame) -> DataFrame:
@@ -73,7 +75,7 @@ class StagedTable:
 
 
 def _duckdb_type(data_type) -> str:
-    """The DuckDB type name jobs.load._map_columns expects for a Spark type."""
+    """The DuckDB type name jobs.ingest.load._map_columns expects for a Spark type."""
     name = data_type.simpleString().upper()
     if name == "STRING":
         return "VARCHAR"
@@ -236,12 +238,12 @@ def read_table(
 
 
 def staged_sql(table: Table, run_id: str) -> str:
-    """stg_<table>: the DuckDB engine's staging select (jobs.load.staged_sql), translated."""
+    """stg_<table>: the DuckDB engine's staging select (jobs.ingest.load.staged_sql), translated."""
     return to_spark_sql(load.staged_sql(table, run_id), pretty=False)
 
 
 def register_repeated_keys(spark: SparkSession, table: Table) -> None:
-    """The duplicate-key check's helper (jobs.suites `repeated_keys_sql`), translated."""
+    """The duplicate-key check's helper (jobs.validation.suites `repeated_keys_sql`), translated."""
     sql = suites.repeated_keys_sql(table.name)
     if sql:
         keys = materialize(spark.sql(to_spark_sql(sql, pretty=False)))
@@ -255,14 +257,14 @@ def loaded_sql(table: Table) -> str:
         select {cols}
         from stg_{table.name} as s
         left anti join rejected_keys as r
-            on r.table_name = {load.lit(table.name)}
+            on r.table_name = {lit(table.name)}
             and r.source_file = s.source_file
             and r.record_number = s.record_number
         """
 
 
 def loaded_schema(table: Table) -> str:
-    """The Spark DDL schema of the loaded table (jobs.schema.loaded_columns)."""
+    """The Spark DDL schema of the loaded table (jobs.ingest.schema.loaded_columns)."""
     return ", ".join(f"`{n}` {SPARK_TYPES[t]}" for n, t in schema.loaded_columns(table))
 
 

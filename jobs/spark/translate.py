@@ -2,7 +2,7 @@
 
 Every SQL text the Spark engine runs comes from the files the DuckDB engine runs
 (sql/intermediate, sql/rules, sql/marts, the staging macros, the expectation
-suites' SQL checks, the staging expressions of jobs/load.py) and passes through
+suites' SQL checks, the staging expressions of jobs/ingest/load.py) and passes through
 `to_spark_sql` (statements) or `spark_expression` (one expression). No rule has
 a Spark copy, and no rule file is special-cased here: each fix below is a
 general rewrite of one DuckDB construct.
@@ -10,7 +10,7 @@ general rewrite of one DuckDB construct.
 The steps, in order:
 
 1. Parameters: every `$name` is replaced by a typed literal of its configured
-   value (`jobs.rules.bind_sql`); configuration values, never data. DuckDB needs
+   value (`jobs.audit.catalog.bind_sql`); configuration values, never data. DuckDB needs
    `interval ($n) day` for a bound parameter; once bound, the parentheses are
    dropped so Spark receives `INTERVAL '180' DAY`.
 2. Macros: calls of the staging macros (`ca_parse_date`, `ca_npi_is_valid`,
@@ -286,7 +286,7 @@ def _rewrite(tree: exp.Expression) -> exp.Expression:
 
 def to_spark_sql(sql: str, params: dict[str, object] | None = None, *, pretty: bool = True) -> str:
     """The DuckDB SQL statement `sql`, parameters bound from `params`, as Spark SQL."""
-    from jobs.rules import bind_sql
+    from jobs.audit.catalog import bind_sql
 
     bound = bind_sql(sql, params or {})
     trees = [t for t in sqlglot.parse(bound, read="duckdb") if t is not None]

@@ -1,11 +1,11 @@
 """The expectation suites, executed on Spark; rejected rows kept and counted.
 
 The suites are the DuckDB engine's (expectations/<table>.json, generated from the
-contract by jobs.suites); every expectation keeps its meta reason, level, column and
-description. Great Expectations itself is not run on Spark: its Spark path collects
-the failing rows' keys to the driver and takes about 12 s per million rows here
-(notes/tooling.md); instead each expectation type of the suites is evaluated as
-GX defines it, all of one table's expectations in a single Spark job:
+contract by jobs.validation.suites); every expectation keeps its meta reason, level,
+column and description. Great Expectations itself is not run on Spark: its Spark path
+collects the failing rows' keys to the driver and takes about 12 s per million rows
+(measured on this project's machine); instead each expectation type of the suites is
+evaluated as GX defines it, all of one table's expectations in a single Spark job:
 
 * ``expect_column_values_to_not_be_null``: rows where the column is NULL;
 * ``expect_column_values_to_be_null``: rows where it is not (the ``__invalid``
@@ -34,13 +34,13 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from jobs import load
 from jobs.config import Config
-from jobs.gx_duckdb import EXAMPLES
-from jobs.schema import Table
+from jobs.ingest import load
+from jobs.ingest.schema import Table
 from jobs.spark.stage import StagedTable
 from jobs.spark.translate import to_spark_sql
-from jobs.suites import entry_of, load_suite
+from jobs.validation.gx_duckdb import EXAMPLES
+from jobs.validation.suites import entry_of, load_suite
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession

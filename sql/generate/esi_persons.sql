@@ -1,5 +1,5 @@
 -- ESI persons and their planted histories, from the scenario templates
--- (jobs/generate_scenarios.py registers tpl_scenario, tpl_claim, tpl_line,
+-- (jobs/synthetic/scenarios/catalog.py registers tpl_scenario, tpl_claim, tpl_line,
 -- tpl_fill, tpl_ehr, tpl_span, tpl_finding). Small tables, materialized, in a
 -- fixed order. Variables: gen_esi_target (candidates), gen_esi_budget (most
 -- medical lines they may take), gen_n_persons, gen_ndc_oral, gen_ndc_injectable.

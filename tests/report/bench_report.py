@@ -30,8 +30,9 @@ import synthetic  # noqa: E402
 from browser import launch  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from jobs import report, report_context  # noqa: E402
 from jobs.config import Config  # noqa: E402
+from jobs.report import context as report_context  # noqa: E402
+from jobs.report import render as report  # noqa: E402
 
 
 def _tree_cpu(pid: int) -> float:

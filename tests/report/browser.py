@@ -1,6 +1,7 @@
 """Headless Chromium for the report tests: the Debian package, driven by Playwright.
 
-Launch arguments follow ../shared/notes/tooling.md; no `playwright install` is needed.
+Launch arguments: Debian's chromium, headless, no sandbox, no background networking;
+no `playwright install` is needed.
 A missing browser is a failure, not a skip: CI installs it.
 """
 

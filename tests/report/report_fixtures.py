@@ -10,8 +10,8 @@ import duckdb
 import html_tree
 import synthetic
 
-from jobs import report
 from jobs.config import Config
+from jobs.report import render as report
 
 MEMBER_KEY = b"report-tests-key"
 GENERATED_AT = "2025-01-02T02:10:00+00:00"

@@ -21,12 +21,12 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from jobs import params as params_module
-from jobs import schema
-from jobs.generate_scenarios import ESI_CODES as GENERATOR_ESI_CODES
-from jobs.pipeline import _finding_totals
+from jobs.audit import params as params_module
+from jobs.audit.runner import finding_totals
+from jobs.ingest import schema
+from jobs.synthetic.scenarios import ESI_CODES as GENERATOR_ESI_CODES
 
-# The contract's exception columns (contract.md, "Outputs of run") and the audit's tables.
+# The exception columns (README, "Outputs") and the audit's tables.
 EXCEPTION_COLUMNS = (
     "run_id, rule_id, rule_version, status, severity, claim_id, claim_line_number, "
     "person_id, rendering_npi, service_date, hcpcs_code, paid_amount, evidence"
@@ -1052,6 +1052,6 @@ def _manifest(
         "inputs": inputs,
         "rules": rules,
         "value_sets": value_sets,
-        "findings": _finding_totals(con),
+        "findings": finding_totals(con),
         "stage_seconds": {"load": 1.0, "validate": 1.0, "audit": 1.0},
     }

@@ -11,7 +11,7 @@ from html_tree import Node
 from report_fixtures import Rendered
 from synthetic import HOSTILE, MEMBER_PREFIX
 
-from jobs import report
+from jobs.report import render as report
 
 MEMBER_ID = re.compile(MEMBER_PREFIX + r"\d{8}")
 PSEUDONYM = re.compile(r"m-[0-9a-f]{12}")

@@ -10,8 +10,9 @@ import duckdb
 import pytest
 from report_fixtures import Rendered
 
-from jobs import report, report_ids
 from jobs.config import Config
+from jobs.report import member_ids as report_ids
+from jobs.report import render as report
 
 PSEUDONYM = re.compile(r"m-[0-9a-f]{12}")
 

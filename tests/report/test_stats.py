@@ -8,8 +8,8 @@ from fractions import Fraction
 
 import pytest
 
-from jobs import report_stats
-from jobs.report_context import allot_lines, drilldown_cap
+from jobs.report import stats as report_stats
+from jobs.report.context.drilldown import allot_lines, drilldown_cap
 
 
 def exact_sf(x: int, n: int, p: Fraction) -> Fraction:

@@ -83,8 +83,8 @@ def test_same_database_same_report_except_time_stamps(plain: Rendered, tmp_path:
     assert again.html == plain.html
     import duckdb
 
-    from jobs import report
     from jobs.config import Config
+    from jobs.report import render as report
 
     con = duckdb.connect(str(plain.built.db_path), read_only=True)
     try:

@@ -19,7 +19,7 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-RULE_TESTS = REPO / "tests" / "rules"
+RULE_TESTS = REPO / "tests" / "audit"
 for path in (str(RULE_TESTS), str(HERE)):
     if path not in sys.path:
         sys.path.insert(0, path)
@@ -37,11 +37,11 @@ TEST_SETTINGS = {
 
 # The given/expect worlds of these rule test files are audited on both engines.
 HARVESTED = (
-    "tests/rules/test_rules_criteria.py",
-    "tests/rules/test_rules_further_rules.py",
-    "tests/rules/test_rules_history.py",
-    "tests/rules/test_rules_lines.py",
-    "tests/rules/test_rules_runner.py::test_findings_and_rule_stats_tables",
+    "tests/audit/test_rules_criteria.py",
+    "tests/audit/test_rules_further_rules.py",
+    "tests/audit/test_rules_history.py",
+    "tests/audit/test_rules_lines.py",
+    "tests/audit/test_rules_runner.py::test_findings_and_rule_stats_tables",
 )
 
 

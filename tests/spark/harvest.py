@@ -1,8 +1,8 @@
-"""Pytest plugin: collect the given/expect worlds of tests/rules without auditing them.
+"""Pytest plugin: collect the given/expect worlds of tests/audit without auditing them.
 
 Loaded by tests/spark/test_rule_fixtures_parity.py in a subprocess:
 
-    python -m pytest tests/rules/test_rules_*.py -p harvest  (CLAIMS_AUDIT_HARVEST=<db file>)
+    python -m pytest tests/audit/test_rules_*.py -p harvest  (CLAIMS_AUDIT_HARVEST=<db file>)
 
 Every call of `rule_harness.Audit.run` (what `audit.findings(...)` calls) records the
 world's loaded tables and the run's parameters into the DuckDB file named by
@@ -19,7 +19,7 @@ import json
 import os
 from pathlib import Path
 
-from jobs import schema
+from jobs.ingest import schema
 
 _STATE: dict = {"n": 0, "collector": None}
 
@@ -77,7 +77,7 @@ def pytest_unconfigure(config) -> None:
 def pytest_configure(config) -> None:
     import rule_harness
 
-    from jobs.audit import FINDINGS_COLUMNS
+    from jobs.audit.runner import FINDINGS_COLUMNS
 
     def run(self, *, eligibility_supplied=False, ndc_crosswalk=None, **params):
         _record(self, eligibility_supplied, ndc_crosswalk, params)

@@ -1,7 +1,7 @@
 """`claims-audit run --engine spark` gives the DuckDB engine's audit: same findings, same
 rejected rows, same counts, same outputs.
 
-Two inputs: ../shared/data/tuva-synthetic-10 (real Tuva CSV layout) and a generated set
+Two inputs: tests/fixtures/tuva-synthetic-10 (real Tuva CSV layout) and a generated set
 where every rule fires (20,000 lines, seed 7, Parquet) to which a folder of extra files
 is added: the generated medical_claim Parquet and a CSV holding a quoted line break,
 malformed values, a one-digit month, a float line number, a record with too few and
@@ -133,7 +133,7 @@ def _extra_csv(parquet: Path, target: Path) -> None:
 
 @pytest.fixture(scope="module")
 def generated_input(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from jobs.generate import generate
+    from jobs.synthetic.generator import generate
 
     source = tmp_path_factory.mktemp("generated")
     generate(source, lines=20_000, seed=7, fmt="parquet")

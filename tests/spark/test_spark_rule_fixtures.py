@@ -1,6 +1,6 @@
 """The rule tests' given/expect worlds give the same findings on Spark as on DuckDB.
 
-The worlds of tests/rules (see conftest.HARVESTED) are collected by running those
+The worlds of tests/audit (see conftest.HARVESTED) are collected by running those
 tests with the `harvest` plugin. A Spark audit per world would take hours, so worlds
 are batched: each world's identifiers (person, claim, procedure, encounter,
 condition) get a per-world prefix, so the worlds of a batch cannot see each other
@@ -8,7 +8,7 @@ condition) get a per-world prefix, so the worlds of a batch cannot see each othe
 same parameters form one data set. Worlds that override a parameter share a batch
 with other overriding worlds when no two override the same parameter differently
 (each override only concerns its own rule). Each batch is audited by
-jobs.audit.run_audit (DuckDB) and jobs.spark.audit.run_audit (Spark, the same
+jobs.audit.runner.run_audit (DuckDB) and jobs.spark.audit.run_audit (Spark, the same
 SQL files translated): findings, rule statistics and the ESI-line mart must be
 identical, row for row.
 """
@@ -23,9 +23,10 @@ import duckdb
 import pytest
 from rule_harness import new_connection
 
-from jobs import params as audit_params
-from jobs import schema
-from jobs.audit import read_ndc_crosswalk, run_audit
+from jobs.audit import params as audit_params
+from jobs.audit.reference import read_ndc_crosswalk
+from jobs.audit.runner import run_audit
+from jobs.ingest import schema
 
 pytestmark = pytest.mark.spark
 

@@ -1,10 +1,10 @@
 """Every model and rule gives the same rows on Spark as on DuckDB.
 
-The SQL is bound with literal parameters and translated by sqlglot (jobs.rules.to_spark_sql),
-then run on a local Spark session over the same input tables. sqlglot never reports
-constructs that break or answer differently on Spark (notes/tooling.md), so only running
-both engines catches them. Fails (never skips) when PySpark or a Java runtime is missing
-(tests/spark/conftest.py).
+The SQL is bound with literal parameters and translated by sqlglot
+(jobs.audit.catalog.to_spark_sql), then run on a local Spark session over the same
+input tables. sqlglot never reports constructs that break or answer differently on
+Spark, so only running both engines catches them. Fails (never
+skips) when PySpark or a Java runtime is missing (tests/spark/conftest.py).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from rule_harness import Audit, days_before
 
-from jobs import audit as audit_module
-from jobs import params as audit_params
-from jobs.rules import bind_sql, load_rules, to_spark_sql
+from jobs.audit import params as audit_params
+from jobs.audit import runner as audit_module
+from jobs.audit.catalog import bind_sql, load_rules, to_spark_sql
 
 INPUT_TABLES = (
     "medical_claim",

@@ -9,7 +9,7 @@
   messy values real extracts hold (run on both).
 
 Constructs that run on Spark but answer differently (month date_diff, ordered
-list(), day-of-week numbering) are refused by tests/rules/test_portability.py and
+list(), day-of-week numbering) are refused by tests/audit/test_portability.py and
 caught by the parity tests.
 """
 
@@ -20,17 +20,18 @@ import json
 import duckdb
 import pytest
 
-from jobs import audit as duck_audit
-from jobs import load, schema, suites
-from jobs import params as audit_params
-from jobs.rules import load_rules
+from jobs.audit import params as audit_params
+from jobs.audit import runner as duck_audit
+from jobs.audit.catalog import load_rules
+from jobs.ingest import load, schema
 from jobs.spark.translate import (
     TranslationError,
     spark_expression,
     strptime_to_spark,
     to_spark_sql,
 )
-from jobs.suites import load_suite
+from jobs.validation import suites
+from jobs.validation.suites import load_suite
 
 pytestmark = pytest.mark.spark
 

@@ -91,7 +91,7 @@ def main() -> int:
         tmp = tempfile.mkdtemp(prefix="gx-bench-")
         args.db = Path(tmp) / "bench.duckdb"
     con = duckdb.connect(str(args.db))
-    from jobs.suites import load_code_validity
+    from jobs.validation.suites import load_code_validity
 
     t0 = time.perf_counter()
     exists = con.execute(
@@ -104,7 +104,7 @@ def main() -> int:
     print(f"synthesized {args.rows:,} rows in {time.perf_counter() - t0:.1f} s ({args.db})")
 
     t0 = time.perf_counter()
-    from jobs import gx_duckdb
+    from jobs.validation import gx_duckdb
 
     gx_duckdb.apply_adjustments()
     print(f"import GX + adjustments: {time.perf_counter() - t0:.1f} s")

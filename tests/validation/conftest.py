@@ -15,7 +15,7 @@ if str(ROOT) not in sys.path:  # the package may not be installed when tests run
 
 @pytest.fixture(scope="session")
 def gx_ready():
-    from jobs import gx_duckdb
+    from jobs.validation import gx_duckdb
 
     gx_duckdb.apply_adjustments()
     return gx_duckdb
@@ -31,7 +31,7 @@ def con(db_path):
     """The loader's connection: read-write on a file, open while GX runs."""
     import duckdb
 
-    from jobs.suites import load_code_validity
+    from jobs.validation.suites import load_code_validity
 
     from .helpers import load_macros
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from jobs import load, schema
+from jobs.ingest import load, schema
 from jobs.resources import sql_dir
+from jobs.validation import suites
 
 
 def load_macros(con: Any) -> None:
@@ -34,6 +35,8 @@ def insert_rows(con: Any, table: str, rows: list[dict[str, Any]], source_file: s
 
 
 def stage(con: Any, table: str) -> None:
-    """(Re)build stg_<table> (and its repeated keys) from raw_<table>, as the loader does."""
+    """(Re)build stg_<table> from raw_<table>, as the loader does, and its repeated keys,
+    as validation does before the suite runs."""
     con.execute(f"drop table if exists stg_{table}")
     load.create_staged_table(con, schema.TABLES[table], "test-run")
+    suites.create_repeated_keys(con, table)

@@ -9,7 +9,7 @@ import sys
 import duckdb
 import pytest
 
-from jobs import suites
+from jobs.validation import suites
 
 from .helpers import create_stg_table, insert_rows, load_macros
 
@@ -44,7 +44,8 @@ def _medical_rows(con, rows):
 
 def test_gx_import_is_lazy():
     code = (
-        "import sys; import jobs.gx_duckdb, jobs.suites; print('great_expectations' in sys.modules)"
+        "import sys; import jobs.validation.gx_duckdb, jobs.validation.suites; "
+        "print('great_expectations' in sys.modules)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
@@ -55,7 +56,9 @@ def test_gx_import_is_lazy():
 def test_pyspark_exit_under_python_c_becomes_an_error():
     """With pyspark installed, importing GX from `python -c` would exit(0) silently."""
     pytest.importorskip("pyspark")
-    code = "from jobs import gx_duckdb; gx_duckdb.apply_adjustments(); print('validated')"
+    code = (
+        "from jobs.validation import gx_duckdb; gx_duckdb.apply_adjustments(); print('validated')"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode != 0 or "validated" in out.stdout
     if out.returncode != 0:

@@ -9,7 +9,8 @@ import string
 import duckdb
 import pytest
 
-from jobs import schema, suites
+from jobs.ingest import schema
+from jobs.validation import suites
 
 TABLES = list(schema.TABLES)
 

@@ -13,7 +13,7 @@ from collections import defaultdict
 
 import pytest
 
-from jobs import suites
+from jobs.validation import suites
 
 from .helpers import create_stg_table, insert_rows
 
@@ -452,12 +452,12 @@ def test_outcomes_carry_meta_and_examples(validated):
 
 
 def test_row_issues_hold_exactly_the_failing_rows(tmp_path, gx_ready) -> None:
-    """jobs.validate records every failing row once per (reason, column), from the rows
+    """jobs.validation.validate records every failing row once per (reason, column), from the rows
     kept for the examples, and leaves no temporary tables behind."""
     import duckdb
 
-    from jobs import validate
-    from jobs.schema import TABLES
+    from jobs.ingest.schema import TABLES
+    from jobs.validation import validate
 
     from .helpers import load_macros
 

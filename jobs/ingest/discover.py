@@ -1,0 +1,127 @@
+"""Find the input tables in an input directory (contract: "Input").
+
+An input directory holds one entry per table: `<table>.csv`, `<table>.csv.gz`,
+`<table>.parquet`, or a folder `<table>/` of such files. Other files are
+ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jobs.errors import InputError
+from jobs.ingest.schema import TABLES
+
+SUFFIXES = {".csv": "csv", ".csv.gz": "csv", ".parquet": "parquet"}
+
+
+@dataclass
+class SourceFile:
+    table: str
+    path: Path
+    format: str  # "csv" or "parquet"
+    bytes: int = 0
+    rows_read: int = 0
+    rows_rejected: int = 0
+    rows_with_warnings: int = 0
+    sha256: str = ""
+    columns_found: list[str] = field(default_factory=list)
+
+    @property
+    def rows_accepted(self) -> int:
+        return self.rows_read - self.rows_rejected
+
+    def manifest_entry(self) -> dict[str, Any]:
+        """The file's entry in the run manifest's ``inputs``."""
+        return {
+            "table": self.table,
+            "path": str(self.path),
+            "format": self.format,
+            "bytes": self.bytes,
+            "sha256": self.sha256,
+            "rows_read": self.rows_read,
+            "rows_accepted": self.rows_accepted,
+            "rows_rejected": self.rows_rejected,
+            "rows_with_warnings": self.rows_with_warnings,
+        }
+
+
+def _format_of(path: Path) -> str | None:
+    name = path.name.lower()
+    for suffix, fmt in SUFFIXES.items():
+        if name.endswith(suffix):
+            return fmt
+    return None
+
+
+def _table_of(path: Path) -> str | None:
+    name = path.name.lower()
+    if path.is_dir():
+        return name if name in TABLES else None
+    for suffix in SUFFIXES:
+        if name.endswith(suffix) and name[: -len(suffix)] in TABLES:
+            return name[: -len(suffix)]
+    return None
+
+
+def discover(input_dir: Path) -> dict[str, list[SourceFile]]:
+    """Map each table present in `input_dir` to its files (sorted, stable)."""
+    input_dir = Path(input_dir)
+    if not input_dir.is_dir():
+        raise InputError(f"input {input_dir}: not a directory")
+    entries: dict[str, Path] = {}
+    for entry in sorted(input_dir.iterdir()):
+        table = _table_of(entry)
+        if table is None:
+            continue
+        if table in entries:
+            raise InputError(
+                f"input {input_dir}: table {table} has two entries, "
+                f"{entries[table].name} and {entry.name}; keep one"
+            )
+        entries[table] = entry
+
+    found: dict[str, list[SourceFile]] = {}
+    for table, entry in entries.items():
+        if entry.is_dir():
+            files = sorted(
+                p
+                for p in entry.rglob("*")
+                if p.is_file() and not p.name.startswith(".") and _format_of(p)
+            )
+            if not files:
+                raise InputError(
+                    f"{entry}: folder for table {table} holds no .csv, .csv.gz or .parquet files"
+                )
+        else:
+            files = [entry]
+        found[table] = [
+            SourceFile(
+                table=table, path=p.resolve(), format=_format_of(p) or "csv", bytes=p.stat().st_size
+            )
+            for p in files
+        ]
+
+    require_needed_tables(found, input_dir)
+    return found
+
+
+def require_needed_tables(found: dict[str, list[SourceFile]], root: object) -> None:
+    for name, table in TABLES.items():
+        if table.needed and name not in found:
+            raise InputError(
+                f"input {root}: required table {name} is missing "
+                f"(expected {name}.csv, {name}.csv.gz, {name}.parquet or a folder {name}/)"
+            )
+
+
+def sha256_of(path: Path, chunk: int = 1 << 22) -> str:
+    """SHA-256 of a file, read in 4 MB chunks (hashlib releases the GIL)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()

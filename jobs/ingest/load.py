@@ -1,0 +1,473 @@
+"""Load extracts into the audit database: raw -> staged (normalized) -> loaded.
+
+For each table:
+
+* ``raw_<table>``: the contract columns as read, text, with lineage
+  (``source_file``, ``record_number``: 1-based position among the file's data
+  records). Parquet files are read in place through a view; CSV files are
+  parsed once into a table (re-parsing CSV for every check would be slow).
+  Columns the contract does not list are never read, so member direct
+  identifiers never reach the database.
+* ``stg_<table>``: every row read, normalized (trimmed, '' -> NULL, codes
+  upper-case without dots, NDCs as 11 digits) and converted (dates, amounts,
+  numbers, line numbers), written once; the text of a value that does not
+  convert is kept beside it in ``<column>__invalid``. Validation runs on it.
+* ``<table>``: the staged table once validation has decided: rejected rows
+  deleted, the ``__invalid`` columns dropped. No second write of the data.
+
+CSV records DuckDB cannot parse (wrong number of fields, bad quoting, invalid
+UTF-8) are counted and kept in ``csv_bad_records`` so that rows read always
+equal rows accepted plus rows rejected.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from jobs.config import Config
+from jobs.errors import InputError, first_line
+from jobs.ingest import schema
+from jobs.ingest.discover import SourceFile
+from jobs.ingest.schema import TABLES, Table
+from jobs.log import Log
+from jobs.resources import sql_dir
+from jobs.sqltext import lit, q
+
+
+def install_macros(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute((sql_dir() / "staging" / "macros.sql").read_text())
+
+
+def create_support_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        create table if not exists csv_bad_records (
+            table_name varchar, source_file varchar, record_number bigint,
+            error_type varchar, error_message varchar, raw_line varchar
+        )
+        """
+    )
+
+
+# ---------------------------------------------------------------- raw
+
+
+@dataclass
+class _Mapping:
+    """Which extract column feeds each contract column of one file."""
+
+    select: list[str]  # SQL expressions, one per contract column, aliased
+    found: list[str]
+
+
+def _describe(con: duckdb.DuckDBPyConnection, reader: str) -> list[tuple[str, str]]:
+    rows = con.execute(f"describe select * from {reader}").fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
+def _map_columns(
+    table: Table, source: SourceFile, described: list[tuple[str, str]], config: Config
+) -> _Mapping:
+    by_name = {name.strip().lower(): (name, typ) for name, typ in described}
+    select = []
+    found = []
+    for column in table.columns:
+        wanted = config.source_column(table.name, column.name)
+        hit = by_name.get(wanted.strip().lower())
+        if hit is None:
+            if column.required:
+                renamed = "" if wanted == column.name else f" (configured as {wanted!r})"
+                raise InputError(
+                    f"{source.path}: required column {column.name}{renamed} is missing; "
+                    f"rename it under [columns.{table.name}] in the config if the extract "
+                    f"uses another name"
+                )
+            select.append(f"cast(null as varchar) as {q(column.name)}")
+            continue
+        name, typ = hit
+        found.append(column.name)
+        expr = q(name)
+        if typ.upper().startswith("TIMESTAMP"):
+            expr = f"cast(cast({expr} as date) as varchar)"
+        elif typ.upper() != "VARCHAR":
+            expr = f"cast({expr} as varchar)"
+        select.append(f"{expr} as {q(column.name)}")
+    if table.one_of and not set(table.one_of) & set(found):
+        raise InputError(
+            f"{source.path}: table {table.name} needs column "
+            f"{' or '.join(table.one_of)}; neither is present"
+        )
+    return _Mapping(select=select, found=found)
+
+
+def read_csv_header(path: Path) -> list[str]:
+    """The header record of a CSV (or CSV.gz) file, de-duplicated.
+
+    DuckDB's dialect sniffer gives up on files whose sample holds a broken
+    record, so the job reads the header itself and tells DuckDB the dialect:
+    comma-separated, double-quoted (RFC 4180), every column text.
+    """
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
+            header = next(csv.reader(fh), None)
+    except (OSError, EOFError, csv.Error) as exc:
+        raise InputError(f"{path}: cannot be read as CSV ({exc})") from None
+    return header_names(header or [], path)
+
+
+def header_names(header: list[str], path: object) -> list[str]:
+    """A CSV header's column names: BOM and spaces stripped, blanks named column_<i>,
+    repeats numbered (name_2, ...) case-insensitively. An empty header is an error."""
+    if not header:
+        raise InputError(f"{path}: empty file, no header record")
+    names: list[str] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(header):
+        name = raw.lstrip("\ufeff").strip() or f"column_{i + 1}"
+        candidate, n = name, 1
+        while candidate.lower() in seen:
+            n += 1
+            candidate = f"{name}_{n}"
+        seen.add(candidate.lower())
+        names.append(candidate)
+    return names
+
+
+def _csv_reader(path: str, rejects: str, header: list[str]) -> str:
+    columns = "{" + ", ".join(f"{lit(h)}: 'VARCHAR'" for h in header) + "}"
+    return (
+        f"read_csv({lit(path)}, header = true, auto_detect = false, columns = {columns}, "
+        f"delim = ',', quote = '\"', escape = '\"', ignore_errors = true, "
+        f"store_rejects = true, rejects_table = {lit(rejects)}, "
+        f"rejects_scan = {lit(rejects + '_scan')})"
+    )
+
+
+def load_raw(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    files: list[SourceFile],
+    config: Config,
+) -> None:
+    """Create ``raw_<table>`` over `files` and count rows read per file."""
+    parts = []
+    for i, source in enumerate(files):
+        path = str(source.path)
+        if source.format == "parquet":
+            reader = f"read_parquet({lit(path)}, file_row_number = true)"
+            try:
+                described = _describe(con, reader)
+            except duckdb.Error as exc:
+                raise InputError(f"{path}: cannot be read as Parquet ({first_line(exc)})") from None
+            described = [(n, t) for n, t in described if n != "file_row_number"]
+            mapping = _map_columns(table, source, described, config)
+            name = f"raw_{table.name}_{i}"
+            con.execute(
+                f"create or replace view {name} as select {lit(path)} as source_file, "
+                f"file_row_number + 1 as record_number, {', '.join(mapping.select)} from {reader}"
+            )
+            source.rows_read = con.execute(
+                f"select coalesce(sum(row_group_num_rows), 0) from "
+                "(select distinct row_group_id, row_group_num_rows "
+                f"from parquet_metadata({lit(path)}))"
+            ).fetchone()[0]
+        else:
+            rejects = f"csv_rejects_{table.name}_{i}"
+            header = read_csv_header(source.path)
+            reader = _csv_reader(path, rejects, header)
+            described = [(h, "VARCHAR") for h in header]
+            mapping = _map_columns(table, source, described, config)
+            name = f"raw_{table.name}_{i}"
+            try:
+                # row_number() over () follows the file's record order (DuckDB keeps
+                # insertion order); records DuckDB skips are put back below.
+                con.execute(
+                    f"create or replace table {name} as select {lit(path)} as source_file, "
+                    f"row_number() over () as record_number, {', '.join(mapping.select)} "
+                    f"from {reader}"
+                )
+            except duckdb.Error as exc:
+                raise InputError(f"{path}: cannot be read as CSV ({first_line(exc)})") from None
+            n_bad = _collect_bad_records(con, table, source, name, rejects, header, config)
+            source.rows_read = con.execute(f"select count(*) from {name}").fetchone()[0] + n_bad
+        source.columns_found = mapping.found
+        parts.append(f"select * from {name}")
+    con.execute(f"create or replace view raw_{table.name} as " + " union all ".join(parts))
+
+
+def _collect_bad_records(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    source: SourceFile,
+    raw_name: str,
+    rejects: str,
+    header: list[str],
+    config: Config,
+) -> int:
+    """Move DuckDB's CSV rejects into ``csv_bad_records``; renumber good records.
+
+    DuckDB reports a skipped record by ``line`` = its record number + 1 (the
+    header). Good records were numbered 1..G in order; each skipped record b
+    (ascending) shifts every good record numbered >= b up by one.
+    """
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where table_name = ?", [rejects]
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    bad = con.execute(
+        f"""
+        select line - 1 as record_number,
+               string_agg(distinct error_type, '; ' order by error_type) as error_type,
+               min(error_message) as error_message,
+               min(csv_line) as raw_line
+        from {rejects}
+        group by line
+        order by line
+        """
+    ).fetchall()
+    con.execute(f"drop table if exists {rejects}")
+    con.execute(f"drop table if exists {rejects}_scan")
+    if not bad:
+        return 0
+    con.execute("create or replace temp table _bad_positions (b bigint)")
+    con.executemany("insert into _bad_positions values (?)", [(r[0],) for r in bad])
+    con.execute(
+        f"""
+        update {raw_name} as r
+        set record_number = r.record_number + (
+            select count(*) from (
+                select b - row_number() over (order by b) as good_before from _bad_positions
+            ) as p
+            where p.good_before < r.record_number
+        )
+        """
+    )
+    keep = {config.source_column(table.name, c).lower() for c in (*table.key, "person_id")}
+    rows = []
+    for record_number, error_type, message, raw_line in bad:
+        n_fields = _field_count(raw_line)
+        if error_type in ("MISSING COLUMNS", "TOO MANY COLUMNS") and n_fields is not None:
+            message = f"the record has {n_fields} fields, the header {len(header)}"
+        rows.append(
+            (
+                table.name,
+                str(source.path),
+                record_number,
+                error_type.lower(),
+                message,
+                _redact_line(raw_line, header, keep),
+            )
+        )
+    con.executemany("insert into csv_bad_records values (?, ?, ?, ?, ?, ?)", rows)
+    return len(bad)
+
+
+def _field_count(raw_line: str | None) -> int | None:
+    if raw_line is None:
+        return None
+    try:
+        return len(next(csv.reader(io.StringIO(raw_line))))
+    except (csv.Error, StopIteration):
+        return None
+
+
+def _redact_line(raw_line: str | None, header: list[str], keep: set[str]) -> str:
+    """What can safely be kept of a record DuckDB could not parse, as JSON.
+
+    Its fields no longer line up with the header, so only the key columns
+    (matched by position) and the field counts are kept: a shifted field
+    must never carry a member identifier into the rejected rows.
+    """
+    try:
+        fields = next(csv.reader(io.StringIO(raw_line or "")))
+    except (csv.Error, StopIteration):
+        fields = []
+    values: dict[str, object] = {
+        name: value
+        for name, value in zip(header, fields, strict=False)
+        if name.strip().lower() in keep
+    }
+    values["fields_in_record"] = len(fields)
+    values["fields_in_header"] = len(header)
+    return json.dumps(values)
+
+
+# ---------------------------------------------------------------- staged
+
+
+def _normalize(column: schema.Column) -> str:
+    base = f"nullif(trim({q(column.name)}), '')"
+    kind = column.kind
+    if kind == schema.LOWER:
+        expr = f"lower({base})"
+    elif kind in (schema.HCPCS, schema.MODIFIER):
+        expr = f"upper({base})"
+    elif kind in (schema.DX, schema.CODE):
+        expr = f"nullif(replace(upper({base}), '.', ''), '')"
+    elif kind == schema.REVENUE:
+        expr = (
+            f"case when regexp_full_match({base}, '[0-9]{{3}}') then '0' || {base} "
+            f"else upper({base}) end"
+        )
+    elif kind == schema.NDC:
+        expr = f"ca_ndc11({base})"
+    else:
+        expr = base
+    return f"{expr} as {q(column.name)}"
+
+
+def _gated(name: str, regex: str, cast: str) -> str:
+    # regexp_full_match anchors itself: the pattern goes in without ^ and $.
+    return f"case when regexp_full_match({name}, {lit(regex[1:-1])}) then {cast} end"
+
+
+def _converted(column: schema.Column) -> str:
+    """The typed value of a normalized text column; NULL when it is missing or does not
+    convert (``<column>__invalid`` then keeps the text, and validation rejects the row)."""
+    name = q(column.name)
+    kind = column.kind
+    if kind == schema.DATE:
+        return f"ca_parse_date({name})"
+    if kind == schema.AMOUNT:
+        return _gated(name, schema.AMOUNT_REGEX, f"try_cast({name} as decimal(18, 2))")
+    if kind == schema.NUMBER:
+        return _gated(name, schema.NUMBER_REGEX, f"try_cast({name} as double)")
+    # claim_line_number: '3', '03' and '3.0' (float exports) are line 3
+    return _gated(
+        name, schema.LINE_NUMBER_REGEX, f"try_cast(try_cast({name} as decimal(18, 3)) as integer)"
+    )
+
+
+def staged_sql(table: Table, run_id: str) -> str:
+    """The select that stages `table` from ``raw_<table>`` (DuckDB SQL; the Spark engine
+    translates it): every row read, normalized and converted, in one pass.
+
+    Columns: the contract's, converted ones typed (the loaded table's types and order),
+    ``service_date`` (medical claims: the line's start date, else the claim's), the
+    lineage, then ``<column>__invalid`` for each converted column: its text when present
+    but not convertible, else NULL. Validation reads the typed and ``__invalid`` columns;
+    the loaded table is this one without the ``__invalid`` columns, so the typed values
+    are written once and the text of converted columns is never stored.
+    """
+    converted = [c for c in table.columns if c.converted]
+    typed = ", ".join(f"{_converted(c)} as {q(c.name + '__t')}" for c in converted)
+    normalized = ", ".join(_normalize(c) for c in table.columns)
+    order = [
+        f"{q(c.name + '__t') if c.converted else q(c.name)} as {q(c.name)}" for c in table.columns
+    ]
+    if table.name == "medical_claim":
+        order.append('coalesce("claim_line_start_date__t", "claim_start_date__t") as service_date')
+    order += ["source_file", "record_number", f"{lit(run_id)} as run_id"]
+    order += [
+        f"case when {q(c.name + '__t')} is null then {q(c.name)} end "
+        f"as {q(schema.invalid_column(c.name))}"
+        for c in converted
+    ]
+    return (
+        f"select {', '.join(order)} from (select n.*, {typed} from "
+        f"(select source_file, record_number, {normalized} from raw_{table.name}) as n) as t"
+    )
+
+
+def create_staged_table(con: duckdb.DuckDBPyConnection, table: Table, run_id: str) -> None:
+    """Write ``stg_<table>`` (see `staged_sql`)."""
+    con.execute(f"create table stg_{table.name} as {staged_sql(table, run_id)}")
+
+
+def load_tables(
+    con: duckdb.DuckDBPyConnection,
+    files: dict[str, list[SourceFile]],
+    config: Config,
+    run_id: str,
+    log: Log,
+) -> None:
+    """Stage every table present in `files` (raw relations, ``stg_<table>``), a log stage
+    each, and count each file's rows read."""
+    for name, table in TABLES.items():
+        table_files = files.get(name)
+        if not table_files:
+            continue
+        with log.stage(f"load:{name}", f"{len(table_files)} file(s)"):
+            load_raw(con, table, table_files, config)
+            create_staged_table(con, table, run_id)
+        log.event(
+            f"read {name}", rows=sum(f.rows_read for f in table_files), files=len(table_files)
+        )
+
+
+# ---------------------------------------------------------------- loaded
+
+
+def finalize_tables(con: duckdb.DuckDBPyConnection, files: dict[str, list[SourceFile]]) -> None:
+    """Once validation has decided: every contract table exists, loaded (accepted rows,
+    typed) or empty, and the raw relations are gone."""
+    for name, table in TABLES.items():
+        if name in files:
+            finalize_loaded_table(con, table)
+            drop_raw(con, table)
+        else:
+            create_empty_table(con, table)
+
+
+def finalize_loaded_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """Turn ``stg_<table>`` into the loaded table ``<table>`` (accepted rows, typed).
+
+    Deletes the rejected rows and drops the ``__invalid`` columns: catalog changes
+    only, the data is not written again.
+    """
+    stg = f"stg_{table.name}"
+    con.execute(
+        f"""
+        delete from {stg} as s
+        where exists (
+            select 1 from rejected_keys as r
+            where r.table_name = {lit(table.name)}
+                and r.source_file = s.source_file
+                and r.record_number = s.record_number
+        )
+        """
+    )
+    for c in table.columns:
+        if c.converted:
+            con.execute(f"alter table {stg} drop column {q(schema.invalid_column(c.name))}")
+    con.execute(f"alter table {stg} rename to {q(table.name)}")
+
+
+def create_empty_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    con.execute(schema.create_table_sql(table))
+
+
+def drop_raw(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """Drop the raw relations of `table` (views over input files, parsed CSV copies)."""
+    rows = con.execute(
+        "select table_name, 'table' from duckdb_tables() where table_name like ? "
+        "union all select view_name, 'view' from duckdb_views() where view_name like ?",
+        [f"raw_{table.name}%", f"raw_{table.name}%"],
+    ).fetchall()
+    con.execute(f"drop view if exists raw_{table.name}")
+    for name, kind in rows:
+        if name != f"raw_{table.name}":
+            con.execute(f"drop {kind} if exists {q(name)}")
+
+
+__all__ = [
+    "TABLES",
+    "create_empty_table",
+    "create_staged_table",
+    "create_support_tables",
+    "drop_raw",
+    "finalize_loaded_table",
+    "finalize_tables",
+    "install_macros",
+    "load_raw",
+    "load_tables",
+]

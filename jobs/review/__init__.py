@@ -1,0 +1,4 @@
+"""Review: findings across nights (their history, lifecycle and reviewers' decisions), the
+review sample and the overpayment estimate. May import jobs.audit and the top-level
+helpers; never ingest, the CLI or the pipeline.
+"""

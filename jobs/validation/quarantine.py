@@ -1,0 +1,146 @@
+"""Quarantine: rows with a blocking issue, or that the CSV reader could not parse at all,
+are rejected: they go to ``rejected_rows`` with every reason and their original values.
+Warning rows are kept and counted. Rows read = accepted + rejected, for every file, and
+a table with too large a rejected share stops the run (exit 2).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from jobs.errors import InputError
+from jobs.ingest.discover import SourceFile
+from jobs.ingest.schema import Table
+from jobs.sqltext import lit, q
+
+
+def build_rejections(con: duckdb.DuckDBPyConnection, tables: list[Table], run_id: str) -> None:
+    """Create ``rejected_keys`` and ``rejected_rows`` from issues and CSV bad records."""
+    con.execute(
+        """
+        create or replace table rejected_keys as
+        select distinct table_name, source_file, record_number
+        from row_issues where level = 'blocking'
+        union
+        select table_name, source_file, record_number from csv_bad_records
+        """
+    )
+    create_rejected_rows_table(con)
+    for table in tables:
+        values = ", ".join(f"{lit(c)}, r.{q(c)}" for c in table.column_names)
+        con.execute(
+            f"""
+            insert into rejected_rows
+            with issues as (
+                select source_file, record_number,
+                       string_agg(reason || coalesce(':' || column_name, ''), '; '
+                                  order by reason, column_name) as reasons,
+                       string_agg(description, '; ' order by reason, column_name) as details
+                from row_issues
+                where table_name = {lit(table.name)} and level = 'blocking'
+                group by source_file, record_number
+            )
+            select {lit(run_id)}, {lit(table.name)}, i.source_file, i.record_number,
+                   i.reasons, i.details, cast(json_object({values}) as varchar)
+            from issues as i
+            join raw_{table.name} as r
+                on r.source_file = i.source_file and r.record_number = i.record_number
+            """
+        )
+    insert_malformed_records(con, run_id)
+
+
+def create_rejected_rows_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        create or replace table rejected_rows (
+            run_id varchar, table_name varchar, source_file varchar, record_number bigint,
+            reasons varchar, details varchar, original_values varchar
+        )
+        """
+    )
+
+
+def insert_malformed_records(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """CSV records the reader could not parse, as rejected rows (reason malformed_record)."""
+    con.execute(
+        f"""
+        insert into rejected_rows
+        select {lit(run_id)}, table_name, source_file, record_number,
+               'malformed_record', 'the CSV record could not be parsed: ' || error_message,
+               raw_line
+        from csv_bad_records
+        """
+    )
+
+
+def count_rows(
+    con: duckdb.DuckDBPyConnection, files: dict[str, list[SourceFile]], tables: list[Table]
+) -> list[SourceFile]:
+    """Set each file's rejected and warned row counts from ``rejected_rows`` and
+    ``row_issues``; returns the files of `tables`, in order."""
+    rejected = dict(
+        con.execute(
+            "select source_file, count(*) from rejected_rows group by source_file"
+        ).fetchall()
+    )
+    warned = dict(
+        con.execute(
+            "select source_file, count(distinct record_number) from row_issues "
+            "where level = 'warning' group by source_file"
+        ).fetchall()
+    )
+    counted = []
+    for table in tables:
+        for f in files[table.name]:
+            f.rows_rejected = rejected.get(str(f.path), 0)
+            f.rows_with_warnings = warned.get(str(f.path), 0)
+            counted.append(f)
+    return counted
+
+
+def check_rejected_share(
+    con: duckdb.DuckDBPyConnection,
+    files: dict[str, list[SourceFile]],
+    tables: list[Table],
+    limit: float,
+    failed_dir: Path,
+) -> None:
+    """Raise InputError (exit 2) for the first table whose rejected share exceeds `limit`,
+    after staging its rejected rows in `failed_dir` so the cause can be found."""
+    for table in tables:
+        read = sum(f.rows_read for f in files[table.name])
+        rejected = sum(f.rows_rejected for f in files[table.name])
+        if read and rejected / read > limit:
+            failed_dir.mkdir(parents=True, exist_ok=True)
+            copy_rejected(con, failed_dir / STAGED_REJECTS)
+            raise InputError(
+                f"{table.name}: {rejected} of {read} rows rejected "
+                f"({rejected / read:.1%} > max_rejected_share {limit:.1%}); "
+                f"most frequent: {_top_reasons(con, table.name)}; see "
+                f"{failed_dir}/rejected_rows.csv"
+            )
+
+
+# The failed run's rejected rows while it is being recorded (renamed rejected_rows.csv).
+STAGED_REJECTS = ".rejected_rows.csv.partial"
+
+
+def _top_reasons(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    rows = con.execute(
+        "select reasons, count(*) as n from rejected_rows where table_name = ? "
+        "group by reasons order by n desc, reasons limit 3",
+        [table],
+    ).fetchall()
+    return ", ".join(f"{r} ({n})" for r, n in rows)
+
+
+def copy_rejected(con: duckdb.DuckDBPyConnection, target: Path) -> None:
+    """``rejected_rows`` (without run_id) as a CSV file, in a stable order."""
+    con.execute(
+        f"copy (select * exclude (run_id) from rejected_rows "
+        f"order by table_name, source_file, record_number) "
+        f"to {lit(str(target))} (header, delimiter ',')"
+    )
