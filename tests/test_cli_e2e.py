@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import FIXTURES, assert_one_line_error
 
 CONTRACT_COLUMNS = [
-    "run_id", "rule_id", "rule_version", "status", "severity", "claim_id",
+    "run_id", "rule_id", "rule_version", "status", "severity", "data_source", "claim_id",
     "claim_line_number", "person_id", "rendering_npi", "service_date", "hcpcs_code",
     "paid_amount", "evidence",
 ]  # fmt: skip

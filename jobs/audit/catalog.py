@@ -58,6 +58,7 @@ OUTPUT_COLUMNS = (
     "rule_id",
     "status",
     "severity",
+    "data_source",
     "claim_id",
     "claim_line_number",
     "person_id",

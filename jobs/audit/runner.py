@@ -46,6 +46,7 @@ FINDINGS_COLUMNS = (
     ("rule_version", "varchar"),
     ("status", "varchar"),
     ("severity", "varchar"),
+    ("data_source", "varchar"),
     ("claim_id", "varchar"),
     ("claim_line_number", "integer"),
     ("person_id", "varchar"),
@@ -98,7 +99,7 @@ _INSERT_RULE_FINDINGS = """
 insert into _claims_audit_findings
 select
     $ca_rule_order, $ca_run_id, r.rule_id, $ca_rule_version, r.status, r.severity,
-    r.claim_id, r.claim_line_number, r.person_id, r.rendering_npi, r.service_date,
+    r.data_source, r.claim_id, r.claim_line_number, r.person_id, r.rendering_npi, r.service_date,
     r.hcpcs_code, r.paid_amount, r.evidence
 from (
 {rule_sql}
@@ -193,8 +194,8 @@ def store_findings(
         insert into findings
         select * exclude (rule_order)
         from _claims_audit_findings
-        order by rule_order, claim_id, claim_line_number, status, person_id, service_date,
-            hcpcs_code, evidence
+        order by rule_order, claim_id, claim_line_number, data_source, status, person_id,
+            service_date, hcpcs_code, evidence
         """
     )
     con.execute("drop table _claims_audit_findings")

@@ -17,14 +17,15 @@ OUTPUT_NAMES = (
 )
 
 EXCEPTION_COLUMNS = (
-    "run_id, rule_id, rule_version, status, severity, claim_id, claim_line_number, "
-    "person_id, rendering_npi, service_date, hcpcs_code, paid_amount, evidence"
+    "run_id, rule_id, rule_version, status, severity, data_source, claim_id, "
+    "claim_line_number, person_id, rendering_npi, service_date, hcpcs_code, paid_amount, "
+    "evidence"
 )
 
 
 def write_exceptions(con: duckdb.DuckDBPyConnection, csv_path: Path, parquet_path: Path) -> None:
     """`findings` as exceptions.csv and exceptions.parquet, in a stable order."""
-    order = "order by rule_id, claim_id, claim_line_number"
+    order = "order by rule_id, claim_id, claim_line_number, data_source"
     con.execute(
         f"copy (select {EXCEPTION_COLUMNS} from findings {order}) "
         f"to {lit(str(csv_path))} (header, delimiter ',')"

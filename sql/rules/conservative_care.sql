@@ -119,6 +119,7 @@ final as (
         'conservative_care' as rule_id,
         case when is_history_incomplete then 'insufficient_history' else 'fail' end as status,
         'high' as severity,
+        data_source,
         claim_id,
         claim_line_number,
         person_id,

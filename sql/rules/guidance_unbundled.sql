@@ -55,6 +55,7 @@ final as (
         'guidance_unbundled' as rule_id,
         'fail' as status,
         'medium' as severity,
+        data_source,
         claim_id,
         claim_line_number,
         person_id,

@@ -59,6 +59,7 @@ final as (
         'imaging_guidance' as rule_id,
         'fail' as status,
         'high' as severity,
+        data_source,
         claim_id,
         claim_line_number,
         person_id,

@@ -56,6 +56,7 @@ final as (
         'interlaminar_levels' as rule_id,
         'fail' as status,
         'medium' as severity,
+        data_source,
         claim_id,
         claim_line_number,
         person_id,

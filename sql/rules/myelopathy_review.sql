@@ -24,6 +24,7 @@ final as (
         'myelopathy_review' as rule_id,
         'review' as status,
         'review' as severity,
+        data_source,
         claim_id,
         claim_line_number,
         person_id,

@@ -133,6 +133,7 @@ final as (
         'prior_imaging' as rule_id,
         case when is_history_incomplete then 'insufficient_history' else 'fail' end as status,
         'high' as severity,
+        data_source,
         claim_id,
         claim_line_number,
         person_id,

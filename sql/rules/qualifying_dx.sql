@@ -43,6 +43,7 @@ final as (
         'qualifying_dx' as rule_id,
         'fail' as status,
         'high' as severity,
+        data_source,
         claim_id,
         claim_line_number,
         person_id,

@@ -54,6 +54,7 @@ final as (
         'session_frequency' as rule_id,
         'fail' as status,
         'high' as severity,
+        audited_lines.data_source,
         audited_lines.claim_id,
         audited_lines.claim_line_number,
         audited_lines.person_id,

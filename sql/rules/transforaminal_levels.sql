@@ -60,6 +60,7 @@ final as (
         'transforaminal_levels' as rule_id,
         'fail' as status,
         'medium' as severity,
+        level_lines.data_source,
         level_lines.claim_id,
         level_lines.claim_line_number,
         level_lines.person_id,

@@ -153,7 +153,7 @@ def test_bound_rule_sql_runs_as_printed() -> None:
             "select claim_id, claim_line_number, status, evidence from findings where rule_id = $r",
             {"r": rule.id},
         ).fetchall()
-        assert sorted((r[3], r[4], r[1], r[10]) for r in pasted) == sorted(stored), rule.id
+        assert sorted((r[4], r[5], r[1], r[11]) for r in pasted) == sorted(stored), rule.id
 
 
 # --- value sets ----------------------------------------------------------------------

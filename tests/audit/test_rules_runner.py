@@ -19,6 +19,7 @@ FINDINGS_COLUMNS = [
     "rule_version",
     "status",
     "severity",
+    "data_source",
     "claim_id",
     "claim_line_number",
     "person_id",

@@ -28,13 +28,14 @@ from jobs.synthetic.scenarios import ESI_CODES as GENERATOR_ESI_CODES
 
 # The exception columns (README, "Outputs") and the audit's tables.
 EXCEPTION_COLUMNS = (
-    "run_id, rule_id, rule_version, status, severity, claim_id, claim_line_number, "
-    "person_id, rendering_npi, service_date, hcpcs_code, paid_amount, evidence"
+    "run_id, rule_id, rule_version, status, severity, data_source, claim_id, "
+    "claim_line_number, person_id, rendering_npi, service_date, hcpcs_code, paid_amount, "
+    "evidence"
 )
 FINDINGS_DDL = """
 create table findings (
     run_id varchar, rule_id varchar, rule_version varchar, status varchar, severity varchar,
-    claim_id varchar, claim_line_number integer, person_id varchar, rendering_npi varchar,
+    data_source varchar, claim_id varchar, claim_line_number integer, person_id varchar, rendering_npi varchar,
     service_date date, hcpcs_code varchar, paid_amount decimal(18, 2), evidence varchar
 )
 """
