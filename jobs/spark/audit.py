@@ -84,8 +84,8 @@ def rule_sql(rule: Rule, order: int, values: dict[str, object]) -> str:
     stamped = f"""
 select
     {order} as rule_order, $ca_run_id as run_id, r.rule_id, $ca_rule_version as rule_version,
-    r.status, r.severity, r.data_source, r.claim_id, r.claim_line_number, r.person_id, r.rendering_npi,
-    r.service_date, r.hcpcs_code, r.paid_amount, r.evidence
+    r.status, r.severity, r.data_source, r.claim_id, r.claim_line_number, r.person_id,
+    r.rendering_npi, r.service_date, r.hcpcs_code, r.paid_amount, r.evidence
 from (
 {rule.sql}
 ) as r
