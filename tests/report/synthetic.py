@@ -36,7 +36,8 @@ FINDINGS_DDL = """
 create table findings (
     run_id varchar, rule_id varchar, rule_version varchar, status varchar, severity varchar,
     data_source varchar, claim_id varchar, claim_line_number integer, person_id varchar,
-    rendering_npi varchar, service_date date, hcpcs_code varchar, paid_amount decimal(18, 2), evidence varchar
+    rendering_npi varchar, service_date date, hcpcs_code varchar, paid_amount decimal(18, 2),
+    evidence varchar
 )
 """
 RULE_STATS_DDL = """
