@@ -65,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help="audit database (default: OUT/audit.duckdb)")
     p.add_argument("--config", type=Path, help="TOML configuration file")
     p.add_argument(
+        "--rehash",
+        action="store_true",
+        help="compute every input file's SHA-256 again, even when its path, size and "
+        "modification time are those the previous run recorded",
+    )
+    p.add_argument(
         "--engine",
         choices=("duckdb", "spark"),
         default="duckdb",
@@ -142,7 +148,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.spark_master:
                 raise InputError("--spark-master needs --engine spark")
             db = Path(args.db) if args.db else None
-            return _run(Path(args.input), Path(args.out), db, args.config, args.log_json)
+            return _run(
+                Path(args.input), Path(args.out), db, args.config, args.log_json, args.rehash
+            )
         if args.command == "demo":
             return _demo(args.out, args.lines, args.log_json)
         if args.command == "generate":
@@ -162,13 +170,20 @@ def main(argv: list[str] | None = None) -> int:
     return 1
 
 
-def _run(input_dir: Path, out: Path, db: Path | None, config: Path | None, log_json: bool) -> int:
+def _run(
+    input_dir: Path,
+    out: Path,
+    db: Path | None,
+    config: Path | None,
+    log_json: bool,
+    rehash: bool = False,
+) -> int:
     from jobs.log import Log
     from jobs.pipeline import run
     from jobs.summary import print_summary
 
     log = Log("json" if log_json else "auto")
-    result = run(input_dir, out, db, config, log)
+    result = run(input_dir, out, db, config, log, rehash=rehash)
     if result.exit_code:
         print(f"claims-audit: {result.message}", file=sys.stderr)
     print_summary(result, sys.stdout)

@@ -29,19 +29,26 @@ import duckdb
 
 from jobs import __version__
 from jobs.audit import marts, runner
-from jobs.audit.reference import value_set_versions
+from jobs.audit.reference import read_value_sets, value_set_versions
 from jobs.config import Config, load_config
 from jobs.errors import AuditError, InputError, LockedError, first_line
-from jobs.ingest import load
+from jobs.ingest import fingerprint, load
 from jobs.ingest.discover import SourceFile, discover, sha256_of
 from jobs.ingest.schema import TABLES, Table
 from jobs.log import Log
 from jobs.publish import atomic, journal, outputs
 from jobs.publish.lock import writer_lock
+from jobs.report.context.summary import out_of_scope_codes
 from jobs.report.render import write_report
 from jobs.review.history import carry_findings_history
-from jobs.validation import quarantine, validate
+from jobs.sqltext import lit
+from jobs.validation import quarantine, reuse, scan, validate
 from jobs.validation.suites import load_code_validity
+
+# The published database, attached read-only while the run reads what it retains.
+PREVIOUS = "previous"
+# The value set whose codes make a medical-claim line an ESI line (the cohort's persons).
+ESI_VALUE_SET = "esi_cervical_thoracic"
 
 
 @dataclass
@@ -73,7 +80,10 @@ def run(
     db_path: Path | None = None,
     config_path: Path | None = None,
     log: Log | None = None,
+    rehash: bool = False,
 ) -> RunResult:
+    """Run the nightly job (see the module docstring); `rehash` computes every input
+    file's SHA-256 even when its path, size and modification time are unchanged."""
     log = log or Log()
     out_dir = Path(out_dir).resolve()
     db_path = Path(db_path).resolve() if db_path else out_dir / "audit.duckdb"
@@ -97,6 +107,7 @@ def run(
     final = [out_dir / name for name in outputs.OUTPUT_NAMES]
     try:
         job = _Job(Path(input_dir), out_dir, db_path, run_id, manifest, log)
+        job.rehash = rehash
         with writer_lock(db_path):
             try:
                 job.execute(config_path, final)
@@ -177,6 +188,11 @@ class _Job:
         self.con: duckdb.DuckDBPyConnection | None = None
         self.config = Config()
         self.files: dict[str, list[SourceFile]] = {}
+        self.rehash = False
+        self.previous = False  # the published database is attached as PREVIOUS
+        self.retained: list[fingerprint.Retained] = []
+        self.version = ""
+        self._hashes: dict[Path, Future[str]] = {}
 
     def close(self) -> None:
         if self.con is not None:
@@ -193,8 +209,9 @@ class _Job:
         self.manifest["max_rejected_share"] = self.config.max_rejected_share
         self.files = self._discover()
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        hashes = self._start_hashing()
         self._connect()
+        self._attach_previous()
+        hashes = self._hashes = self._start_hashing()
         with self.log.stage("load"):
             self._load()
         with self.log.stage("validate"):
@@ -202,6 +219,7 @@ class _Job:
         with self.log.stage("audit"):
             self._audit()
         self._finish_hashing(hashes)
+        self._record_files()
         with self.log.stage("report"):
             self._history()
             self._write_outputs()
@@ -213,20 +231,55 @@ class _Job:
     def _discover(self) -> dict[str, list[SourceFile]]:
         return discover(self.input_dir)
 
+    def _all_files(self) -> list[SourceFile]:
+        return [f for name in TABLES for f in self.files.get(name, [])]
+
+    def _attach_previous(self) -> None:
+        """Attach the published database read-only: the validations it retains (its
+        files' fingerprints and row issues) can be reused. An unreadable one is not."""
+        if not self.db_path.exists():
+            return
+        try:
+            self._con().execute(f"attach {lit(str(self.db_path))} as {PREVIOUS} (read_only)")
+        except duckdb.Error as exc:
+            if "lock" in str(exc).lower():
+                raise LockedError(
+                    f"database {self.db_path} is held by another writer: {first_line(exc)}"
+                ) from None
+            self.log.warning("previous database unreadable; nothing reused", error=first_line(exc))
+            return
+        self.previous = True
+        self.retained = fingerprint.read_retained(self._con(), PREVIOUS)
+
+    def _detach_previous(self) -> None:
+        if self.previous:
+            self._con().execute(f"detach {PREVIOUS}")
+            self.previous = False
+
     def _start_hashing(self) -> dict[Path, Future[str]]:
+        """Hash, in the background, every file whose SHA-256 the previous run's index does
+        not give (all of them with `rehash`)."""
+        files = self._all_files()
+        fingerprint.stat_files(files)
+        todo = files if self.rehash else fingerprint.keep_indexed_hashes(files, self.retained)
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
         self._pool = pool
-        return {
-            f.path: pool.submit(sha256_of, f.path) for files in self.files.values() for f in files
-        }
+        return {f.path: pool.submit(sha256_of, f.path) for f in todo}
 
     def _finish_hashing(self, hashes: dict[Path, Future[str]]) -> None:
         with self.log.stage("fingerprint"):
-            for files in self.files.values():
-                for f in files:
-                    f.sha256 = hashes[f.path].result()
+            for f in self._all_files():
+                self._hash(f, hashes)
         self._pool.shutdown()
-        self._record_inputs(f for name in TABLES for f in self.files.get(name, []))
+        self._record_inputs(self._all_files())
+
+    def _record_files(self) -> None:
+        """Table ``input_files``: what the next run reuses (jobs.ingest.fingerprint)."""
+        fingerprint.create_input_files(self._con(), self._all_files(), self.run_id, self.version)
+
+    def _hash(self, f: SourceFile, hashes: dict[Path, Future[str]]) -> None:
+        if f.path in hashes and f.sha256_from != "hashed":
+            f.sha256, f.sha256_from = hashes[f.path].result(), "hashed"
 
     def _record_inputs(self, files: Iterable[SourceFile]) -> None:
         self.manifest["inputs"] = [f.manifest_entry() for f in files]
@@ -242,23 +295,99 @@ class _Job:
         load.create_support_tables(self.con)
 
     def _load(self) -> None:
+        """Read every file (raw relations), decide which files are validated and which
+        reuse an earlier validation, and scan the tables (jobs.validation.scan): the
+        staged tables hold the rows validation and the cohort need."""
         con = self._con()
         validate.create_issue_tables(con)
         self._load_reference()
-        load.load_tables(con, self.files, self.config, self.run_id, self.log)
+        load.read_tables(con, self.files, self.config, self.log)
+        self.version = reuse.validation_version()
+        self.manifest["validation_version"] = self.version
+        reuse.create_carried_table(con)
+        self._decide_reuse()
+        esi = self._esi_codes()
+        found = {}
+        for table in self._present():
+            with self.log.stage(f"scan:{table.name}"):
+                plan = scan.scan_plan(table)
+                codes = esi if table.name == "medical_claim" else None
+                found[table.name] = (plan, scan.pass1(con, plan, self._validated(table), codes))
+        for table in self._present():
+            plan, result = found[table.name]
+            with self.log.stage(f"stage:{table.name}"):
+                n = scan.pass2(
+                    con,
+                    plan,
+                    result,
+                    self._validated(table),
+                    self.run_id,
+                    keep_all=table.name == "practitioner",
+                )
+            self.log.event(
+                f"staged {table.name}", rows=n, bad_values=sum(result.bad_values.values())
+            )
 
     def _load_reference(self) -> None:
         load_code_validity(self._con())
 
+    def _esi_codes(self) -> list[str]:
+        return sorted({r["code"] for r in read_value_sets() if r["value_set"] == ESI_VALUE_SET})
+
+    def _decide_reuse(self) -> None:
+        """Mark each file validated or reused (carrying its earlier row issues)."""
+        for f in self._all_files():
+            f.validation, f.validated_by = "validated", self.run_id
+            if not fingerprint.may_reuse(f, self.retained, self.version):
+                continue
+            self._hash(f, self._hashes)
+            earlier = fingerprint.reusable(f, self.retained, self.version)
+            if earlier:
+                f.validation, f.validated_by = "reused", earlier.validated_by
+                reuse.carry(self._con(), f, earlier.path, PREVIOUS)
+
+    def _validated(self, table: Table) -> list[str] | None:
+        """The files of `table` validated in this run (None: all of them)."""
+        files = self.files[table.name]
+        validated = [str(f.path) for f in files if f.validation == "validated"]
+        return None if len(validated) == len(files) else validated
+
     def _validate(self) -> None:
         con = self._con()
         present = self._present()
-        validate.validate_tables(con, present, self.run_id, self.log)
-        quarantine.build_rejections(con, present, self.run_id)
+        for table in present:
+            with self.log.stage(f"validate:{table.name}"):
+                outcomes = validate.validate(
+                    con, table, self.run_id, self._validated(table), results=False
+                )
+            earlier = {}
+            if self.previous and any(f.validation == "reused" for f in self.files[table.name]):
+                earlier = reuse.earlier_examples(con, table.name, PREVIOUS)
+            validate.write_results(
+                con,
+                table,
+                self.run_id,
+                self._rows_checked(table),
+                validate.examples_of(outcomes),
+                earlier,
+            )
+        quarantine.build_rejections(con, present, self.run_id, reuse.CARRIED_REJECTED)
         self._quarantine(present)
-        load.finalize_tables(con, self.files)
+        load.write_coverage(con, self.files, [c["code"] for c in out_of_scope_codes()])
+        self.manifest["cohort"] = load.finalize_tables(con, self.files, self._esi_codes())
+        scan.drop_scan_tables(con)
         con.execute("drop table if exists rejected_keys")
         con.execute("drop table if exists csv_bad_records")  # now part of rejected_rows
+        self._detach_previous()
+
+    def _rows_checked(self, table: Table) -> int:
+        """Rows of `table` the suite checks: rows read, less the unparseable CSV records."""
+        (bad,) = (
+            self._con()
+            .execute("select count(*) from csv_bad_records where table_name = ?", [table.name])
+            .fetchone()
+        )
+        return sum(f.rows_read for f in self.files[table.name]) - bad
 
     def _present(self) -> list[Table]:
         return [TABLES[n] for n in TABLES if n in self.files]

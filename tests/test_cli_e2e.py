@@ -79,10 +79,52 @@ def test_tuva10_manifest_counts_and_fingerprints(tuva10_run, tuva10):
     assert manifest["value_sets"]
 
 
+def _cohort_lines(tuva10: Path) -> set[tuple[str, str]]:
+    """(claim_id, claim_line_number) of every line of the persons with an ESI line, read
+    from the extract itself."""
+    from jobs.audit.reference import read_value_sets
+
+    codes = sorted(
+        {r["code"] for r in read_value_sets() if r["value_set"] == "esi_cervical_thoracic"}
+    )
+    rows = duckdb.sql(
+        f"""
+        with lines as (
+            select * from read_csv('{tuva10 / "medical_claim.csv"}', all_varchar = true)
+        )
+        select claim_id, cast(cast(claim_line_number as integer) as varchar) from lines
+        where trim(person_id) in (
+            select trim(person_id) from lines
+            where upper(trim(hcpcs_code)) in (select unnest($codes))
+        )
+        """,
+        params={"codes": codes},
+    ).fetchall()
+    return set(rows)
+
+
+def test_tuva10_database_holds_the_audited_cohort(tuva10_run, tuva10):
+    """medical_claim holds every line of the persons with an ESI line, and only those
+    (issue 14; tuva-synthetic-10 rejects no row)."""
+    out, _ = tuva10_run
+    con = duckdb.connect(str(out / "audit.duckdb"), read_only=True)
+    kept = con.execute(
+        "select claim_id, cast(claim_line_number as varchar) from medical_claim"
+    ).fetchall()
+    expected = _cohort_lines(tuva10)
+    assert 0 < len(expected) < 2075
+    assert len(kept) == len(set(kept)) and set(kept) == expected
+    persons = {r[0] for r in con.execute("select distinct person_id from medical_claim").fetchall()}
+    for other in ("pharmacy_claim", "eligibility"):
+        rows = con.execute(f"select distinct person_id from {other}").fetchall()
+        assert {r[0] for r in rows} <= persons, other
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["cohort"]["medical_claim"] == len(expected)
+
+
 def test_tuva10_database_holds_loaded_tables_and_history(tuva10_run):
     out, _ = tuva10_run
     con = duckdb.connect(str(out / "audit.duckdb"), read_only=True)
-    assert con.execute("select count(*) from medical_claim").fetchone()[0] == 2075
     cols = {r[0] for r in con.execute("describe eligibility").fetchall()}
     assert {"person_id", "enrollment_start_date", "source_file", "record_number", "run_id"} <= cols
     assert not {"social_security_number", "first_name", "last_name", "address", "phone"} & cols
@@ -102,13 +144,15 @@ def test_tuva10_query_command_is_read_only(tuva10_run, cli):
     db = out / "audit.duckdb"
     res = cli("query", "--db", db, "--format", "csv", "select count(*) as n from medical_claim")
     assert res.returncode == 0, res.stderr
-    assert res.stdout.splitlines() == ["n", "2075"]
+    with duckdb.connect(str(db), read_only=True) as con:
+        (n,) = con.execute("select count(*) from medical_claim").fetchone()
+    assert res.stdout.splitlines() == ["n", str(n)]
     res = cli("query", "--db", db, "--format", "json", "select 1 as a, 'x' as b")
     assert json.loads(res.stdout) == [{"a": 1, "b": "x"}]
     res = cli("query", "--db", db, "delete from medical_claim")
     assert_one_line_error(res, "query failed")
     res = cli("query", "--db", db, "select count(*) from medical_claim")
-    assert "2075" in res.stdout
+    assert str(n) in res.stdout  # not deleted
 
 
 def test_rerun_gives_the_same_findings_and_keeps_history(tmp_path, tuva10, cli):

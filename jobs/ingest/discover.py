@@ -29,6 +29,15 @@ class SourceFile:
     rows_with_warnings: int = 0
     sha256: str = ""
     columns_found: list[str] = field(default_factory=list)
+    # Work follows what changed (jobs.ingest.fingerprint): the modification time, how the
+    # SHA-256 was obtained ("hashed", or "index": kept from the previous run for the same
+    # path, size and time), the column mapping's key, and whether the file was
+    # "validated" in this run or "reused" from the run `validated_by`.
+    modified_ns: int = 0
+    sha256_from: str = ""
+    mapping: str = ""
+    validation: str = ""
+    validated_by: str = ""
 
     @property
     def rows_accepted(self) -> int:
@@ -42,10 +51,13 @@ class SourceFile:
             "format": self.format,
             "bytes": self.bytes,
             "sha256": self.sha256,
+            "sha256_from": self.sha256_from,
             "rows_read": self.rows_read,
             "rows_accepted": self.rows_accepted,
             "rows_rejected": self.rows_rejected,
             "rows_with_warnings": self.rows_with_warnings,
+            "validation": self.validation,
+            "validated_by": self.validated_by,
         }
 
 

@@ -1,4 +1,4 @@
-"""Load extracts into the audit database: raw -> staged (normalized) -> loaded.
+"""Load extracts into the audit database: raw -> staged (normalized) -> the cohort.
 
 For each table:
 
@@ -8,12 +8,14 @@ For each table:
   parsed once into a table (re-parsing CSV for every check would be slow).
   Columns the contract does not list are never read, so member direct
   identifiers never reach the database.
-* ``stg_<table>``: every row read, normalized (trimmed, '' -> NULL, codes
-  upper-case without dots, NDCs as 11 digits) and converted (dates, amounts,
-  numbers, line numbers), written once; the text of a value that does not
-  convert is kept beside it in ``<column>__invalid``. Validation runs on it.
-* ``<table>``: the staged table once validation has decided: rejected rows
-  deleted, the ``__invalid`` columns dropped. No second write of the data.
+* ``stg_<table>``: the rows validation and the audit need (jobs.validation.scan
+  picks them), normalized (trimmed, '' -> NULL, codes upper-case without dots,
+  NDCs as 11 digits) and converted (dates, amounts, numbers, line numbers) by
+  `staged_sql`; the text of a value that does not convert is kept beside it in
+  ``<column>__invalid``. Validation runs on it.
+* ``<table>``: the audited cohort once validation has decided: the accepted rows
+  of the persons with an ESI line (`finalize_tables`), typed, with lineage;
+  ``practitioner`` whole. Other persons' rows stay in the extracts.
 
 CSV records DuckDB cannot parse (wrong number of fields, bad quoting, invalid
 UTF-8) are counted and kept in ``csv_bad_records`` so that rows read always
@@ -35,6 +37,7 @@ from jobs.config import Config
 from jobs.errors import InputError, first_line
 from jobs.ingest import schema
 from jobs.ingest.discover import SourceFile
+from jobs.ingest.fingerprint import mapping_key
 from jobs.ingest.schema import TABLES, Table
 from jobs.log import Log
 from jobs.resources import sql_dir
@@ -199,6 +202,7 @@ def load_raw(
             n_bad = _collect_bad_records(con, table, source, name, rejects, header, config)
             source.rows_read = con.execute(f"select count(*) from {name}").fetchone()[0] + n_bad
         source.columns_found = mapping.found
+        source.mapping = mapping_key(source.format, mapping.select)
         parts.append(f"select * from {name}")
     con.execute(f"create or replace view raw_{table.name} as " + " union all ".join(parts))
 
@@ -305,7 +309,12 @@ def _redact_line(raw_line: str | None, header: list[str], keep: set[str]) -> str
 
 
 def _normalize(column: schema.Column) -> str:
-    base = f"nullif(trim({q(column.name)}), '')"
+    return f"{_normalized(column, q(column.name))} as {q(column.name)}"
+
+
+def _normalized(column: schema.Column, ref: str) -> str:
+    """The normalized text of `column`, read from the expression `ref`."""
+    base = f"nullif(trim({ref}), '')"
     kind = column.kind
     if kind == schema.LOWER:
         expr = f"lower({base})"
@@ -322,7 +331,7 @@ def _normalize(column: schema.Column) -> str:
         expr = f"ca_ndc11({base})"
     else:
         expr = base
-    return f"{expr} as {q(column.name)}"
+    return expr
 
 
 def _gated(name: str, regex: str, cast: str) -> str:
@@ -330,10 +339,11 @@ def _gated(name: str, regex: str, cast: str) -> str:
     return f"case when regexp_full_match({name}, {lit(regex[1:-1])}) then {cast} end"
 
 
-def _converted(column: schema.Column) -> str:
-    """The typed value of a normalized text column; NULL when it is missing or does not
-    convert (``<column>__invalid`` then keeps the text, and validation rejects the row)."""
-    name = q(column.name)
+def _converted(column: schema.Column, name: str | None = None) -> str:
+    """The typed value of a normalized text column (or of the normalized expression
+    `name`); NULL when it is missing or does not convert (``<column>__invalid`` then keeps
+    the text, and validation rejects the row)."""
+    name = name or q(column.name)
     kind = column.kind
     if kind == schema.DATE:
         return f"ca_parse_date({name})"
@@ -347,9 +357,15 @@ def _converted(column: schema.Column) -> str:
     )
 
 
-def staged_sql(table: Table, run_id: str) -> str:
+def staged_sql(
+    table: Table, run_id: str, source: str | None = None, passthrough: tuple[str, ...] = ()
+) -> str:
     """The select that stages `table` from ``raw_<table>`` (DuckDB SQL; the Spark engine
     translates it): every row read, normalized and converted, in one pass.
+
+    `source` replaces ``raw_<table>`` (a relation with the same columns: the contract's,
+    as text, and the lineage); `passthrough` names further columns of it carried to the
+    end of the select unchanged.
 
     Columns: the contract's, converted ones typed (the loaded table's types and order),
     ``service_date`` (medical claims: the line's start date, else the claim's), the
@@ -372,10 +388,65 @@ def staged_sql(table: Table, run_id: str) -> str:
         f"as {q(schema.invalid_column(c.name))}"
         for c in converted
     ]
+    order += [q(name) for name in passthrough]
+    carried = "".join(f", {q(name)}" for name in passthrough)
     return (
         f"select {', '.join(order)} from (select n.*, {typed} from "
-        f"(select source_file, record_number, {normalized} from raw_{table.name}) as n) as t"
+        f"(select source_file, record_number, {normalized}{carried} "
+        f"from {source or f'raw_{table.name}'}) as n) as t"
     )
+
+
+def fast_staged(column: schema.Column, raw: str) -> tuple[str, str]:
+    """(typed value, ``__invalid`` text) of `column` from the raw text expression `raw`,
+    exactly as `staged_sql` stages them, with a cheap path for the common shapes.
+
+    `staged_sql` gates every conversion with regular expressions, which cost more per
+    row than reading the column; here the plain shapes (the three date layouts, unsigned
+    or negative digits with at most one dot) convert without one and only the rest goes
+    the staging's way. Same values for every input (tests/ingest/test_fast_staged.py).
+    For a column that is not converted: its normalized text and NULL.
+    """
+    if not column.converted:
+        return _normalized(column, raw), "null"
+    x = f"({raw})"
+    text = f"nullif(trim({x}), '')"  # what _normalized gives for a converted kind
+    exact = _converted(column, text)
+    digits = f"not {x} glob '*[!0-9.]*' and not {x} glob '*.*.*'"
+    if column.kind == schema.DATE:  # ca_parse_date's layouts; year 0000 is no date
+        d = "[0-9]"
+        slashed = " or ".join(f"{x} glob '{m}/{n}/{d * 4}'" for m in (d, d * 2) for n in (d, d * 2))
+        shapes = [
+            (f"{x} glob '{d * 4}-{d * 2}-{d * 2}' and not starts_with({x}, '0000')",
+             f"try_cast({x} as date)"),
+            (f"{x} glob '{d * 8}' and not starts_with({x}, '0000')",
+             f"cast(try_strptime({x}, '%Y%m%d') as date)"),
+            (f"({slashed}) and not ends_with({x}, '/0000')",
+             f"cast(try_strptime({x}, '%m/%d/%Y') as date)"),
+        ]  # fmt: skip
+    elif column.kind == schema.AMOUNT:  # AMOUNT_REGEX allows 15 integer digits
+        cast = f"try_cast({x} as decimal(18, 2))"
+        shapes = [
+            (f"{x} glob '[0-9]*' and {digits} and length({x}) <= 15", cast),
+            (
+                f"{x} glob '-[0-9]*' and not substr({x}, 2) glob '*[!0-9.]*' "
+                f"and not {x} glob '*.*.*' and length({x}) <= 16",
+                cast,
+            ),
+        ]
+    elif column.kind == schema.NUMBER:
+        shapes = [(f"{x} glob '[0-9]*' and {digits}", f"try_cast({x} as double)")]
+    else:  # line number: 1 to 9 digits, not all zeros
+        shapes = [
+            (
+                f"{x} glob '[0-9]*' and not {x} glob '*[!0-9]*' and length({x}) <= 9 "
+                f"and {x} glob '*[1-9]*'",
+                f"try_cast({x} as integer)",
+            )
+        ]
+    whens = " ".join(f"when {shape} then {cast}" for shape, cast in shapes)
+    typed = f"(case when {x} is null then null {whens} else {exact} end)"
+    return typed, f"(case when {typed} is null then {text} end)"
 
 
 def create_staged_table(con: duckdb.DuckDBPyConnection, table: Table, run_id: str) -> None:
@@ -383,22 +454,20 @@ def create_staged_table(con: duckdb.DuckDBPyConnection, table: Table, run_id: st
     con.execute(f"create table stg_{table.name} as {staged_sql(table, run_id)}")
 
 
-def load_tables(
+def read_tables(
     con: duckdb.DuckDBPyConnection,
     files: dict[str, list[SourceFile]],
     config: Config,
-    run_id: str,
     log: Log,
 ) -> None:
-    """Stage every table present in `files` (raw relations, ``stg_<table>``), a log stage
-    each, and count each file's rows read."""
+    """Create the raw relations of every table present in `files` (a log stage each) and
+    count each file's rows read. Nothing is staged or copied yet (jobs.validation.scan)."""
     for name, table in TABLES.items():
         table_files = files.get(name)
         if not table_files:
             continue
-        with log.stage(f"load:{name}", f"{len(table_files)} file(s)"):
+        with log.stage(f"read:{name}", f"{len(table_files)} file(s)"):
             load_raw(con, table, table_files, config)
-            create_staged_table(con, table, run_id)
         log.event(
             f"read {name}", rows=sum(f.rows_read for f in table_files), files=len(table_files)
         )
@@ -406,40 +475,96 @@ def load_tables(
 
 # ---------------------------------------------------------------- loaded
 
-
-def finalize_tables(con: duckdb.DuckDBPyConnection, files: dict[str, list[SourceFile]]) -> None:
-    """Once validation has decided: every contract table exists, loaded (accepted rows,
-    typed) or empty, and the raw relations are gone."""
-    for name, table in TABLES.items():
-        if name in files:
-            finalize_loaded_table(con, table)
-            drop_raw(con, table)
-        else:
-            create_empty_table(con, table)
+# The persons of the audited cohort (temporary table of the job's connection).
+COHORT_PERSONS = "_ca_cohort_persons"
 
 
-def finalize_loaded_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
-    """Turn ``stg_<table>`` into the loaded table ``<table>`` (accepted rows, typed).
+def _accepted(alias: str, table: Table) -> str:
+    return (
+        f"not exists (select 1 from rejected_keys as r where r.table_name = {lit(table.name)} "
+        f"and r.source_file = {alias}.source_file and r.record_number = {alias}.record_number)"
+    )
 
-    Deletes the rejected rows and drops the ``__invalid`` columns: catalog changes
-    only, the data is not written again.
+
+def finalize_tables(
+    con: duckdb.DuckDBPyConnection, files: dict[str, list[SourceFile]], esi_codes: list[str]
+) -> dict[str, int]:
+    """Once validation has decided: every contract table exists, holding the audited
+    cohort, or empty; the raw and staged relations are gone. Returns the rows kept.
+
+    The cohort (contract, "Outputs") is every accepted row of the persons with at least
+    one accepted medical-claim line whose code is in `esi_codes` (reversals included);
+    ``practitioner`` is kept whole. Rows are in file and record order.
     """
-    stg = f"stg_{table.name}"
+    medical = "stg_medical_claim"
     con.execute(
-        f"""
-        delete from {stg} as s
-        where exists (
-            select 1 from rejected_keys as r
-            where r.table_name = {lit(table.name)}
-                and r.source_file = s.source_file
-                and r.record_number = s.record_number
+        f"create or replace temp table {COHORT_PERSONS} as "
+        f"select distinct person_id from {medical} as s "
+        f"where hcpcs_code in (select unnest($codes)) and person_id is not null "
+        f"and {_accepted('s', TABLES['medical_claim'])}",
+        {"codes": esi_codes},
+    )
+    kept = {}
+    for name, table in TABLES.items():
+        if name not in files:
+            create_empty_table(con, table)
+            continue
+        columns = ", ".join(q(c) for c, _ in schema.loaded_columns(table))
+        where = _accepted("s", table)
+        if name != "practitioner":
+            where += f" and s.person_id in (select person_id from {COHORT_PERSONS})"
+        con.execute(
+            f"create table {q(name)} as select {columns} from stg_{name} as s where {where} "
+            "order by source_file, record_number"
+        )
+        con.execute(f"drop table stg_{name}")
+        drop_raw(con, table)
+        kept[name] = con.execute(f"select count(*) from {q(name)}").fetchone()[0]
+    con.execute(f"drop table {COHORT_PERSONS}")
+    return kept
+
+
+def write_coverage(
+    con: duckdb.DuckDBPyConnection, files: dict[str, list[SourceFile]], codes: list[str]
+) -> None:
+    """Table ``input_coverage``: what the accepted medical claims of the run cover, which
+    the cohort alone cannot say: the claim lines, their first and last service date, and
+    the lines (and paid amount) whose code is one of `codes` (the report's out-of-scope
+    codes). One pass over the medical claims' four columns, rejected rows left out, each
+    value converted exactly as staged (`fast_staged`)."""
+    table = TABLES["medical_claim"]
+    con.execute(
+        """
+        create or replace table input_coverage (
+            n_claim_lines bigint, first_service_date date, last_service_date date,
+            n_out_of_scope_lines bigint, out_of_scope_paid_amount decimal(38, 2)
         )
         """
     )
-    for c in table.columns:
-        if c.converted:
-            con.execute(f"alter table {stg} drop column {q(schema.invalid_column(c.name))}")
-    con.execute(f"alter table {stg} rename to {q(table.name)}")
+    if "medical_claim" not in files:
+        con.execute("insert into input_coverage values (0, null, null, 0, null)")
+        return
+    line_date = fast_staged(table.column("claim_line_start_date"), "claim_line_start_date")[0]
+    claim_date = fast_staged(table.column("claim_start_date"), "claim_start_date")[0]
+    hcpcs = fast_staged(table.column("hcpcs_code"), "hcpcs_code")[0]
+    paid = fast_staged(table.column("paid_amount"), "paid_amount")[0]
+    con.execute(
+        f"""
+        insert into input_coverage
+        with accepted as (
+            select coalesce({line_date}, {claim_date}) as service_date,
+                   {hcpcs} in (select unnest($codes)) as is_out_of_scope,
+                   {paid} as paid_amount
+            from raw_medical_claim as s
+            where {_accepted("s", table)}
+        )
+        select count(*), min(service_date), max(service_date),
+               count(*) filter (where is_out_of_scope),
+               sum(paid_amount) filter (where is_out_of_scope)
+        from accepted
+        """,
+        {"codes": codes},
+    )
 
 
 def create_empty_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
@@ -465,9 +590,11 @@ __all__ = [
     "create_staged_table",
     "create_support_tables",
     "drop_raw",
-    "finalize_loaded_table",
+    "fast_staged",
     "finalize_tables",
     "install_macros",
     "load_raw",
-    "load_tables",
+    "read_tables",
+    "staged_sql",
+    "write_coverage",
 ]

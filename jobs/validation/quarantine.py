@@ -13,11 +13,19 @@ import duckdb
 from jobs.errors import InputError
 from jobs.ingest.discover import SourceFile
 from jobs.ingest.schema import Table
-from jobs.sqltext import lit, q
+from jobs.sqltext import lit
+from jobs.validation.scan import ORIGINAL
 
 
-def build_rejections(con: duckdb.DuckDBPyConnection, tables: list[Table], run_id: str) -> None:
-    """Create ``rejected_keys`` and ``rejected_rows`` from issues and CSV bad records."""
+def build_rejections(
+    con: duckdb.DuckDBPyConnection, tables: list[Table], run_id: str, carried: str | None = None
+) -> None:
+    """Create ``rejected_keys`` and ``rejected_rows`` from issues and CSV bad records.
+
+    The original values of a rejected row come from ``stg_<table>`` (jobs.validation.scan
+    keeps every row a check can fail, with its text as read) or, for a reused file's
+    row, from `carried` (the earlier run's rejected rows). A rejected row without them is
+    an error, never a row left out."""
     con.execute(
         """
         create or replace table rejected_keys as
@@ -29,7 +37,12 @@ def build_rejections(con: duckdb.DuckDBPyConnection, tables: list[Table], run_id
     )
     create_rejected_rows_table(con)
     for table in tables:
-        values = ", ".join(f"{lit(c)}, r.{q(c)}" for c in table.column_names)
+        earlier = (
+            f"left join {carried} as c on c.table_name = {lit(table.name)} "
+            "and c.source_file = i.source_file and c.record_number = i.record_number"
+            if carried
+            else ""
+        )
         con.execute(
             f"""
             insert into rejected_rows
@@ -43,11 +56,21 @@ def build_rejections(con: duckdb.DuckDBPyConnection, tables: list[Table], run_id
                 group by source_file, record_number
             )
             select {lit(run_id)}, {lit(table.name)}, i.source_file, i.record_number,
-                   i.reasons, i.details, cast(json_object({values}) as varchar)
+                   i.reasons, i.details,
+                   coalesce(s.{ORIGINAL}{", c.original_values" if carried else ""})
             from issues as i
-            join raw_{table.name} as r
-                on r.source_file = i.source_file and r.record_number = i.record_number
+            left join stg_{table.name} as s
+                on s.source_file = i.source_file and s.record_number = i.record_number
+            {earlier}
             """
+        )
+    missing = con.execute(
+        "select table_name, source_file, record_number from rejected_rows "
+        "where original_values is null limit 1"
+    ).fetchone()
+    if missing:
+        raise RuntimeError(
+            f"rejected row {missing[2]} of {missing[1]} ({missing[0]}) has no original values"
         )
     insert_malformed_records(con, run_id)
 

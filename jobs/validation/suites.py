@@ -115,6 +115,12 @@ def entry_of(table: str, expectation: dict[str, Any]) -> SuiteEntry:
     )
 
 
+def spans_files(expectation: dict[str, Any]) -> bool:
+    """True for a check that spans the files of a run (duplicate keys): it is run on every
+    file each time, never reused with a file's earlier validation."""
+    return bool(((expectation.get("meta") or {}).get("prefilter") or {}).get("keys"))
+
+
 def suite_entries(table: str, suite: dict[str, Any] | None = None) -> list[SuiteEntry]:
     """Every expectation of the suite of `table` (shipped one unless given), in suite order."""
     suite = load_suite(table) if suite is None else suite
@@ -164,10 +170,14 @@ def _exp(
     level: str,
     description: str,
     column: str | None = None,
+    prefilter: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     meta: dict[str, Any] = {"reason": reason, "level": level, "description": description}
     if column is not None and column != kwargs.get("column"):
         meta["column"] = column
+    if prefilter is None:
+        raise ValueError(f"expectation {reason} on {column} declares no prefilter")
+    meta["prefilter"] = prefilter
     return {
         "type": type_,
         "kwargs": kwargs,
@@ -177,9 +187,36 @@ def _exp(
     }
 
 
+def _plain(sql: str) -> str:
+    """SQL written for GX's str.format (literal braces doubled) as plain SQL."""
+    return sql.replace("{{", "{").replace("}}", "}")
+
+
+def _values(columns: list[str], bad: str) -> dict[str, Any]:
+    """Prefilter of a check that depends on the values of `columns` only: `bad` is a
+    condition on their staged values (and ``<column>__invalid``) that holds for every
+    value combination the check can fail (jobs.validation.scan)."""
+    return {"values": list(columns), "bad": _plain(bad)}
+
+
+def _rows(condition: str, columns: list[str]) -> dict[str, Any]:
+    """Prefilter of a check across the columns of one row: `condition` on their staged
+    values holds for every row the check can fail."""
+    return {"row": _plain(condition), "columns": list(columns)}
+
+
+# Prefilter of a check that spans the files of a run (duplicate keys).
+_KEYS: dict[str, Any] = {"keys": True}
+
+
 def _not_null(column: str, reason: str, level: str, description: str) -> dict[str, Any]:
     return _exp(
-        "expect_column_values_to_not_be_null", {"column": column}, reason, level, description
+        "expect_column_values_to_not_be_null",
+        {"column": column},
+        reason,
+        level,
+        description,
+        prefilter=_values([column], f"{column} is null"),
     )
 
 
@@ -213,6 +250,7 @@ def _sql(
     value: str,
     ctes: str = "",
     qualify: str = "",
+    prefilter: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     # NOT MATERIALIZED: `b` is read twice by the value and key checks (grouping, then
     # the rows), and DuckDB 2.0 would otherwise copy the whole batch into a CTE buffer
@@ -231,6 +269,7 @@ def _sql(
         level,
         description,
         column=column,
+        prefilter=prefilter,
     )
 
 
@@ -243,10 +282,12 @@ def _sql_on_values(
     invalid: str,
     value: str,
     rows: str = "",
+    prefilter: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A check that depends only on the values of `columns`: each distinct combination is
     checked once (codes, dates and NPIs repeat a lot), then the rows holding a failing
-    combination are returned.
+    combination are returned. Unless `prefilter` says otherwise, the scan finds the
+    candidate rows the same way (`invalid` on the distinct values).
 
     `invalid` is a condition on `columns`; `rows` an extra condition on the rows that are
     checked at all. The `case when n > 0` keeps DuckDB from pushing `invalid` below the
@@ -264,7 +305,9 @@ def _sql_on_values(
         f"bad as (select {names} from checked where case when n > 0 then {invalid} else false end)"
     )
     where = f"{rows} and {match}" if rows else match
-    return _sql(reason, level, column, description, where, value, ctes=ctes)
+    if prefilter is None:
+        prefilter = _values(columns, f"({rows}) and ({invalid})" if rows else invalid)
+    return _sql(reason, level, column, description, where, value, ctes=ctes, prefilter=prefilter)
 
 
 def _invalid_npi(column: str) -> dict[str, Any]:
@@ -291,6 +334,7 @@ def _dates_out_of_order(start: str, end: str, what: str) -> dict[str, Any]:
         f"The {what} ends ({end}) before it starts ({start}).",
         f"{end} < {start}",
         f"cast({start} as varchar) || ' > ' || cast({end} as varchar)",
+        prefilter=_rows(f"{end} < {start}", [start, end]),
     )
 
 
@@ -355,7 +399,9 @@ def _duplicates(table: str, reason_column: str | None, description: str, value: 
     key, rows = DUPLICATE_KEYS[table]
     same = " and ".join(f"k.{c} is not distinct from b.{c}" for c in key)
     where = f"{rows} and exists (select 1 from {repeated_keys_table(table)} as k where {same})"
-    return _sql("duplicate_key", BLOCKING, reason_column, description, where, value)
+    return _sql(
+        "duplicate_key", BLOCKING, reason_column, description, where, value, prefilter=_KEYS
+    )
 
 
 def _duplicate_claim_key(table: str) -> dict[str, Any]:
@@ -379,13 +425,15 @@ def _missing(column: str, table: schema.Table) -> dict[str, Any]:
     description = f"The required value {column} is missing."
     if table.column(column).converted:
         # NULL in a converted column is missing *or* unconvertible; only the first is this.
+        missing = f"{column} is null and {schema.invalid_column(column)} is null"
         return _sql(
             f"missing_{column}",
             BLOCKING,
             column,
             description,
-            f"{column} is null and {schema.invalid_column(column)} is null",
+            missing,
             "'(missing)'",
+            prefilter=_values([column], missing),
         )
     return _not_null(column, f"missing_{column}", BLOCKING, description)
 
@@ -396,6 +444,9 @@ def _unconverted(column: str, reason: str, description: str, rows: str = "") -> 
     The loader converts once while staging and keeps the failing text in
     `<column>__invalid`, so this is a null check, not a per-row parse.
     """
+    # `rows` narrows the check to some rows; the candidates are every row whose value
+    # does not convert (a superset).
+    unconverted = _values([column], f"{schema.invalid_column(column)} is not null")
     if not rows:
         return _exp(
             "expect_column_values_to_be_null",
@@ -404,6 +455,7 @@ def _unconverted(column: str, reason: str, description: str, rows: str = "") -> 
             BLOCKING,
             description,
             column=column,
+            prefilter=unconverted,
         )
     return _sql(
         reason,
@@ -412,6 +464,7 @@ def _unconverted(column: str, reason: str, description: str, rows: str = "") -> 
         description,
         f"{schema.invalid_column(column)} is not null and {rows}",
         schema.invalid_column(column),
+        prefilter=unconverted,
     )
 
 
@@ -485,6 +538,9 @@ def _medical_claim() -> list[dict[str, Any]]:
     exps = [_missing(c, t) for c in ("claim_id", "claim_line_number", "person_id")]
     line_invalid = schema.invalid_column("claim_line_start_date")
     line_date_given = f"(claim_line_start_date is not null or {line_invalid} is not null)"
+    no_start_date = (
+        f"claim_start_date is null and {schema.invalid_column('claim_start_date')} is null"
+    )
     exps.append(
         _sql(
             "missing_service_date",
@@ -492,9 +548,10 @@ def _medical_claim() -> list[dict[str, Any]]:
             "claim_start_date",
             "The service date is missing: neither claim_line_start_date nor "
             "claim_start_date is present.",
-            f"not {line_date_given} and claim_start_date is null "
-            f"and {schema.invalid_column('claim_start_date')} is null",
+            f"not {line_date_given} and {no_start_date}",
             "'(missing)'",
+            # candidates: every row without a claim_start_date (a superset)
+            prefilter=_values(["claim_start_date"], no_start_date),
         )
     )
     exps.append(
@@ -535,6 +592,7 @@ def _medical_claim() -> list[dict[str, Any]]:
     exps.append(_dates_out_of_order("claim_start_date", "claim_end_date", "claim"))
     exps.append(_dates_out_of_order("claim_line_start_date", "claim_line_end_date", "claim line"))
     for lower, higher in (("paid_amount", "allowed_amount"), ("allowed_amount", "charge_amount")):
+        inconsistent = f"{lower} >= 0 and {higher} >= 0 and {lower} > {higher}"
         exps.append(
             _sql(
                 "amounts_inconsistent",
@@ -542,8 +600,9 @@ def _medical_claim() -> list[dict[str, Any]]:
                 lower,
                 f"{lower} is greater than {higher} (both present and not negative).",
                 # both staged as DECIMAL(18, 2)
-                f"{lower} >= 0 and {higher} >= 0 and {lower} > {higher}",
+                inconsistent,
                 f"'{lower} ' || {lower} || ' > {higher} ' || {higher}",
+                prefilter=_rows(inconsistent, [lower, higher]),
             )
         )
     service_date = "service_date"  # staged: claim_line_start_date, else claim_start_date
@@ -562,6 +621,11 @@ def _medical_claim() -> list[dict[str, Any]]:
       and {service_date} <= coalesce(v.valid_to, date '9999-12-31'))""",
             f"hcpcs_code || ' on ' || cast({service_date} as varchar)",
             rows=f"hcpcs_code in (select code from {CODE_VALIDITY_TABLE})",
+            # candidates: every line whose code has validity dates (a superset; evaluating
+            # the dates row by row would decorrelate the subquery over every line)
+            prefilter=_rows(
+                f"hcpcs_code in (select code from {CODE_VALIDITY_TABLE})", ["hcpcs_code"]
+            ),
         )
     )
     return exps

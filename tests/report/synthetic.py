@@ -24,6 +24,7 @@ import pyarrow as pa
 from jobs.audit import params as params_module
 from jobs.audit.runner import finding_totals
 from jobs.ingest import schema
+from jobs.report.context.summary import out_of_scope_codes
 from jobs.synthetic.scenarios import ESI_CODES as GENERATOR_ESI_CODES
 
 # The exception columns (README, "Outputs") and the audit's tables.
@@ -608,6 +609,21 @@ def _write(
 
     con.execute(schema.create_table_sql(schema.TABLES["medical_claim"]))
     _insert(con, "medical_claim", claim_rows, list(claim_rows[0]))
+    # what the run counts while reading (jobs.ingest.load.write_coverage): here the whole
+    # medical_claim table stands for the accepted lines
+    con.execute(
+        """
+        create table input_coverage as
+        select count(*) as n_claim_lines, min(service_date) as first_service_date,
+               max(service_date) as last_service_date,
+               count(*) filter (where list_contains($codes, hcpcs_code))
+                   as n_out_of_scope_lines,
+               sum(paid_amount) filter (where list_contains($codes, hcpcs_code))
+                   as out_of_scope_paid_amount
+        from medical_claim
+        """,
+        {"codes": [c["code"] for c in out_of_scope_codes()]},
+    )
 
     con.execute(schema.create_table_sql(schema.TABLES["practitioner"]))
     if practitioner:

@@ -40,11 +40,13 @@ CASES = {
 
 
 def row(claim_id, **over):
+    """A medical-claim line: an ESI line (62321) of its own person, so that every accepted
+    row is in the audited cohort the database keeps."""
     base = {
         "claim_id": claim_id, "claim_line_number": "1", "person_id": "p-" + claim_id,
         "claim_type": "professional", "claim_start_date": "2023-01-10",
         "claim_end_date": "2023-01-10", "claim_line_start_date": "2023-01-10",
-        "hcpcs_code": "99213", "rendering_npi": GOOD_NPI, "paid_amount": "80.00",
+        "hcpcs_code": "62321", "rendering_npi": GOOD_NPI, "paid_amount": "80.00",
         "allowed_amount": "100.00", "diagnosis_code_1": "M54.12", "diagnosis_code_3": "",
         "data_source": "test", "social_security_number": "123-45-6789",
     }  # fmt: skip

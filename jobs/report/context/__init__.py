@@ -5,7 +5,7 @@ run manifest; this module only assembles them into plain dicts, lists, strings, 
 dates and Decimals. The templates format and lay them out; nothing here writes markup.
 
 Tables read (never written): findings, rule_stats, mart_esi_lines, findings_history,
-run_history (required); medical_claim, practitioner, rejected_rows, validation_results,
+run_history (required); input_coverage, practitioner, rejected_rows, validation_results,
 row_issues, value_sets (optional: a section says so when one is missing).
 """
 

@@ -73,28 +73,29 @@ def out_of_scope_codes() -> list[dict[str, str]]:
 
 
 def out_of_scope_lines(db: Db) -> dict[str, Any] | None:
-    if not db.has("medical_claim"):
+    """Accepted medical-claim lines with an out-of-scope code (``input_coverage``: the
+    database keeps only the audited cohort, so the run counts them while reading)."""
+    if not db.has("input_coverage"):
         return None
-    codes = out_of_scope_codes()
     row = db.one(
-        """
-        select count(*) as n_lines, sum(paid_amount) as paid_amount
-        from medical_claim
-        where list_contains($codes, hcpcs_code)
-        """,
-        {"codes": [c["code"] for c in codes]},
+        "select n_out_of_scope_lines as n_lines, out_of_scope_paid_amount as paid_amount "
+        "from input_coverage"
     )
-    return {"n_lines": row.get("n_lines", 0), "paid_amount": row.get("paid_amount"), "codes": codes}
+    return {
+        "n_lines": row.get("n_lines") or 0,
+        "paid_amount": row.get("paid_amount"),
+        "codes": out_of_scope_codes(),
+    }
 
 
 def coverage_section(db: Db, esi: dict[str, Any]) -> dict[str, Any]:
     claims = {}
-    if db.has("medical_claim"):
+    if db.has("input_coverage"):
         claims = db.one(
             """
-            select count(*) as n_lines, min(service_date) as first_service_date,
-                   max(service_date) as data_through
-            from medical_claim
+            select n_claim_lines as n_lines, first_service_date,
+                   last_service_date as data_through
+            from input_coverage
             """
         )
     return {

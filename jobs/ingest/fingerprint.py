@@ -1,0 +1,137 @@
+"""Fingerprints of the input files, and what an earlier run already knows of them.
+
+Work follows what changed (contract, "Outputs"): each input file is fingerprinted by its
+SHA-256; a file whose path, size and modification time equal those the previous run
+recorded keeps that run's SHA-256 without reading it again, as git's index does
+(`run --rehash` hashes every file). A file is reused, not validated again, when a
+retained validation (table ``input_files`` of the published database: every file of its
+run, with the run that validated it) has the same SHA-256, table, column mapping and
+validation version (jobs.validation.reuse `validation_version`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+
+import duckdb
+
+from jobs.ingest.discover import SourceFile
+
+# The table of a database that records its run's input files (one row each).
+INPUT_FILES = "input_files"
+
+
+def mapping_key(fmt: str, select: list[str]) -> str:
+    """The key of a file's column mapping: how each contract column is read from it (the
+    configured renames, the columns found, their types) and the file's format."""
+    return hashlib.sha256("\x1f".join([fmt, *select]).encode()).hexdigest()[:16]
+
+
+def stat_files(files: list[SourceFile]) -> None:
+    """Record each file's size and modification time (nanoseconds)."""
+    for f in files:
+        stat = os.stat(f.path)
+        f.bytes, f.modified_ns = stat.st_size, stat.st_mtime_ns
+
+
+@dataclass(frozen=True)
+class Retained:
+    """A file of the previous run, as its database records it."""
+
+    table: str
+    path: str
+    bytes: int
+    modified_ns: int
+    sha256: str
+    mapping: str
+    validation_version: str
+    validated_by: str
+
+
+def read_retained(con: duckdb.DuckDBPyConnection, database: str) -> list[Retained]:
+    """The files recorded by the attached `database` (none when it predates them)."""
+    found = con.execute(
+        "select count(*) from duckdb_tables() where database_name = ? and table_name = ?",
+        [database, INPUT_FILES],
+    ).fetchone()[0]
+    if not found:
+        return []
+    rows = con.execute(
+        f"select table_name, source_file, bytes, modified_ns, sha256, mapping, "
+        f"validation_version, validated_by from {database}.{INPUT_FILES} "
+        "where sha256 is not null and validated_by is not null"
+    ).fetchall()
+    return [Retained(*r) for r in rows]
+
+
+def keep_indexed_hashes(files: list[SourceFile], retained: list[Retained]) -> list[SourceFile]:
+    """Give each file whose path, size and modification time equal a retained file's
+    that file's SHA-256; returns the files still to hash."""
+    by_path = {(r.path, r.bytes, r.modified_ns): r.sha256 for r in retained}
+    todo = []
+    for f in files:
+        known = by_path.get((str(f.path), f.bytes, f.modified_ns))
+        if known:
+            f.sha256, f.sha256_from = known, "index"
+        else:
+            todo.append(f)
+    return todo
+
+
+def reusable(f: SourceFile, retained: list[Retained], version: str) -> Retained | None:
+    """The retained validation `f` can reuse (same SHA-256, table, mapping and validation
+    version), or None; `f.sha256` must be known."""
+    for r in retained:
+        if (r.sha256, r.table, r.mapping, r.validation_version) == (
+            f.sha256,
+            f.table,
+            f.mapping,
+            version,
+        ):
+            return r
+    return None
+
+
+def may_reuse(f: SourceFile, retained: list[Retained], version: str) -> bool:
+    """Whether some retained validation could match `f` once hashed (same table, size,
+    mapping and version): only such files are worth waiting for their hash."""
+    return any(
+        (r.table, r.bytes, r.mapping, r.validation_version)
+        == (f.table, f.bytes, f.mapping, version)
+        for r in retained
+    )
+
+
+def create_input_files(
+    con: duckdb.DuckDBPyConnection,
+    files: list[SourceFile],
+    run_id: str,
+    version: str,
+    method: str = "sha256",
+) -> None:
+    """Table `INPUT_FILES` of the database being built: this run's files, what was done with
+    each and the counts (what the next run reuses)."""
+    con.execute(
+        f"""
+        create or replace table {INPUT_FILES} (
+            run_id varchar, table_name varchar, source_file varchar, format varchar,
+            bytes bigint, modified_ns bigint, fingerprint_method varchar, sha256 varchar,
+            mapping varchar, validation_version varchar, validation varchar,
+            validated_by varchar, rows_read bigint, rows_accepted bigint, rows_rejected bigint,
+            rows_with_warnings bigint
+        )
+        """
+    )
+    con.executemany(
+        f"insert into {INPUT_FILES} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                run_id, f.table, str(f.path), f.format, f.bytes, f.modified_ns, method,
+                f.sha256 or None, f.mapping, version, f.validation, f.validated_by,
+                f.rows_read, f.rows_accepted, f.rows_rejected, f.rows_with_warnings,
+            )
+            for f in files
+        ],
+    )  # fmt: skip

@@ -1,0 +1,399 @@
+"""Read each input file twice and keep only the rows validation and the audit need.
+
+The audit database keeps the audited cohort, not a copy of every row (contract,
+"Outputs"), and Great Expectations' queries each scan their batch: so the suites run
+on a small staged table, ``stg_<table>``, that holds every row a check of the suite can
+fail, found from the suite itself (each expectation's ``meta.prefilter``, written by
+jobs.validation.suites next to the check):
+
+* **pass 1**, one aggregate over every file of the table (grouping sets): the distinct
+  raw values of each value check's columns (files being validated only), the coarse
+  keys that occur more than once (every file: duplicates span files), and, for medical
+  claims, the persons with an ESI line (every file: the cohort's candidates).
+* the value checks run on the distinct values, staged exactly as the rows are: the
+  result is each column's list of bad raw values (a few, usually none).
+* **pass 2**, one select over every file writing ``stg_<table>``: the rows of the files
+  being validated that hold a bad value, miss an identifier or fail a row check (on
+  exactly-staged values of the few columns those checks read, `load.fast_staged`), the
+  rows whose coarse key is repeated, and the rows of the cohort's candidates; each
+  staged as `load.staged_sql` stages it, with its original text as JSON for the
+  rejected rows.
+
+Every row a check can fail is in ``stg_<table>`` (a superset: Great Expectations decides),
+so validating ``stg_<table>`` gives the same row issues as validating every row; the
+tests compare both. Rows that are neither candidates nor in the cohort are read twice
+and never written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from jobs.ingest import load, schema
+from jobs.ingest.schema import Table
+from jobs.sqltext import lit, q
+from jobs.validation import suites
+
+# The temporary table of the cohort's candidates (persons with an ESI line in any file).
+CANDIDATES = "_ca_cohort_candidates"
+# The original values of a kept row (JSON text of the contract columns as read).
+ORIGINAL = "_ca_original"
+
+
+@dataclass(frozen=True)
+class ValueCheck:
+    """Checks that depend only on the values of `columns` (OR of their conditions)."""
+
+    columns: tuple[str, ...]
+    bad: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    condition: str
+    columns: tuple[str, ...]
+
+
+@dataclass
+class ScanPlan:
+    """What the two passes look for in one table, from its suite's prefilters."""
+
+    table: Table
+    values: list[ValueCheck] = field(default_factory=list)
+    missing_ids: list[str] = field(default_factory=list)  # identifiers that must be present
+    rows: list[RowCheck] = field(default_factory=list)
+    keys: bool = False
+
+
+def scan_plan(table: Table, suite: dict[str, Any] | None = None) -> ScanPlan:
+    """The scan plan of `table` from its suite (the shipped one unless given).
+
+    Raises ValueError when an expectation declares no prefilter, or a value check on an
+    identifier is anything but a missing check (identifiers are not grouped: nearly every
+    value is distinct)."""
+    suite = suites.load_suite(table.name) if suite is None else suite
+    plan = ScanPlan(table)
+    conditions: dict[tuple[str, ...], list[str]] = {}
+    for expectation in suite["expectations"]:
+        prefilter = (expectation.get("meta") or {}).get("prefilter") or {}
+        if "values" in prefilter:
+            columns = tuple(prefilter["values"])
+            if len(columns) == 1 and table.column(columns[0]).kind == schema.ID:
+                if prefilter["bad"] != f"{columns[0]} is null":
+                    raise ValueError(
+                        f"{table.name}: a value check on the identifier {columns[0]} can only "
+                        f"be a missing check, not {prefilter['bad']!r}"
+                    )
+                if columns[0] not in plan.missing_ids:
+                    plan.missing_ids.append(columns[0])
+                continue
+            if all(table.column(c).converted for c in columns):
+                # dates, amounts, numbers: cheaper to convert row by row (load.fast_staged)
+                # than to group their many distinct values
+                plan.rows.append(RowCheck(prefilter["bad"], columns))
+                continue
+            conditions.setdefault(columns, []).append(prefilter["bad"])
+        elif "row" in prefilter:
+            plan.rows.append(RowCheck(prefilter["row"], tuple(prefilter["columns"])))
+        elif prefilter.get("keys"):
+            plan.keys = True
+        else:
+            raise ValueError(
+                f"{table.name}: expectation {expectation.get('type')} "
+                f"({(expectation.get('meta') or {}).get('reason')}) declares no prefilter"
+            )
+    plan.values = [ValueCheck(c, tuple(dict.fromkeys(b))) for c, b in conditions.items()]
+    return plan
+
+
+@dataclass
+class ScanResult:
+    """What pass 1 found in one table."""
+
+    table: Table
+    repeated_keys: int = 0
+    bad_values: dict[tuple[str, ...], int] = field(default_factory=dict)  # columns -> count
+    null_bad: set[str] = field(default_factory=set)
+    candidates: int | None = None  # medical claims: persons with an ESI line
+
+
+def _raw(i: int) -> str:
+    return f"_ca_raw_{i}"
+
+
+def _bad_table(table: Table, i: int) -> str:
+    return f"_ca_bad_{table.name}_{i}"
+
+
+def _repeated_table(table: Table) -> str:
+    return f"_ca_repeated_{table.name}"
+
+
+def coarse_key(table: Table, ref: dict[str, str] | None = None) -> tuple[str, str] | None:
+    """(condition, hash) of the key of `table` on raw text, coarser than the staged key:
+    rows whose staged keys are equal get equal hashes (normalized text; line numbers as
+    numbers, so '01', '1' and '1.0' agree). None for a table without a key check."""
+    if table.name not in suites.DUPLICATE_KEYS:
+        return None
+    key, _ = suites.DUPLICATE_KEYS[table.name]
+    parts = []
+    for name in key:
+        column = table.column(name)
+        raw = (ref or {}).get(name, q(name))
+        text = f"nullif(trim({raw}), '')"
+        parts.append(f"try_cast({text} as double)" if column.converted else text)
+    return f"{parts[0]} is not null", f"hash({', '.join(parts)})"
+
+
+def _file_filter(files: list[str] | None) -> str | None:
+    """A condition on source_file selecting `files` (None: every file)."""
+    if files is None:
+        return None
+    if not files:
+        return "false"
+    return f"source_file in ({', '.join(lit(f) for f in files)})"
+
+
+def _group_ids(sets: list[list[str]]) -> list[int]:
+    """grouping_id(all columns) of each grouping set (the first column is the high bit)."""
+    flat = [c for s in sets for c in s]
+    return [sum(1 << (len(flat) - 1 - i) for i, c in enumerate(flat) if c not in s) for s in sets]
+
+
+def pass1(
+    con: duckdb.DuckDBPyConnection,
+    plan: ScanPlan,
+    validated: list[str] | None,
+    esi_codes: list[str] | None = None,
+) -> ScanResult:
+    """Pass 1 over ``raw_<table>``: find the bad values of the files in `validated` (None:
+    every file), the repeated coarse keys and (with `esi_codes`) the cohort's candidates.
+
+    Leaves temporary tables for pass 2: ``_ca_bad_<table>_<i>`` (bad raw values of each
+    value check), ``_ca_repeated_<table>`` and, for `esi_codes`, `CANDIDATES`.
+    """
+    table = plan.table
+    result = ScanResult(table)
+    only = _file_filter(validated)
+    exprs: list[str] = []
+    sets: list[list[str]] = []
+    if only != "false":
+        for i, check in enumerate(plan.values):
+            names = []
+            for j, column in enumerate(check.columns):
+                name = f"_ca_v{i}_{j}"
+                value = q(column) if only is None else f"case when {only} then {q(column)} end"
+                exprs.append(f"{value} as {name}")
+                names.append(name)
+            sets.append(names)
+    key = coarse_key(table)
+    if plan.keys and key:
+        exprs.append(f"case when {key[0]} then {key[1]} end as _ca_key")
+        sets.append(["_ca_key"])
+    if esi_codes is not None:
+        exprs.append(
+            "case when upper(nullif(trim(hcpcs_code), '')) in "
+            "(select unnest($esi_codes)) then nullif(trim(person_id), '') end as _ca_person"
+        )
+        sets.append(["_ca_person"])
+    if not sets:
+        return result
+    flat = [c for s in sets for c in s]
+    having = ""
+    if "_ca_key" in flat:
+        having = "having grouping(_ca_key) = 1 or count(*) > 1"
+    p1 = f"_ca_pass1_{table.name}"
+    con.execute(
+        f"""
+        create or replace temp table {p1} as
+        select {", ".join(flat)}, grouping_id({", ".join(flat)}) as _ca_set, count(*) as n
+        from (select {", ".join(exprs)} from raw_{table.name})
+        group by grouping sets ({", ".join("(" + ", ".join(s) + ")" for s in sets)})
+        {having}
+        """,
+        {"esi_codes": esi_codes} if esi_codes is not None else None,
+    )
+    ids = dict(zip(map(tuple, sets), _group_ids(sets), strict=True))
+    if "_ca_key" in flat:
+        con.execute(
+            f"create or replace temp table {_repeated_table(table)} as "
+            f"select _ca_key from {p1} where _ca_set = {ids[('_ca_key',)]}"
+        )
+        result.repeated_keys = _count(con, _repeated_table(table))
+    if esi_codes is not None:
+        con.execute(
+            f"create or replace temp table {CANDIDATES} as select _ca_person as person_id "
+            f"from {p1} where _ca_set = {ids[('_ca_person',)]} and _ca_person is not null"
+        )
+        result.candidates = _count(con, CANDIDATES)
+    if only != "false":
+        for i, check in enumerate(plan.values):
+            names = tuple(f"_ca_v{i}_{j}" for j in range(len(check.columns)))
+            _bad_values(con, plan, i, check, f"(select * from {p1} where _ca_set = {ids[names]})")
+            bad = _count(con, _bad_table(table, i))
+            if bad:
+                result.bad_values[check.columns] = bad
+                if len(check.columns) == 1:
+                    nulls = con.execute(
+                        f"select count(*) from {_bad_table(table, i)} where _ca_v0 is null"
+                    ).fetchone()[0]
+                    if nulls:
+                        result.null_bad.add(check.columns[0])
+    con.execute(f"drop table if exists {p1}")
+    return result
+
+
+def _bad_values(
+    con: duckdb.DuckDBPyConnection, plan: ScanPlan, i: int, check: ValueCheck, distinct: str
+) -> None:
+    """``_ca_bad_<table>_<i>``: the distinct raw values (columns ``_ca_v0``...) that fail
+    one of the check's conditions once staged exactly as `load.staged_sql` stages rows."""
+    table = plan.table
+    raw = [f"_ca_v{i}_{j}" for j in range(len(check.columns))]
+    given = dict(zip(check.columns, raw, strict=True))
+    columns = ", ".join(
+        f"{given[c.name]} as {q(c.name)}" if c.name in given else f"null::varchar as {q(c.name)}"
+        for c in table.columns
+    )
+    numbered = f"(select row_number() over () as _ca_id, * from {distinct}) as d"
+    source = (
+        f"(select 'distinct values' as source_file, _ca_id as record_number, {columns} "
+        f"from {numbered})"
+    )
+    staged = load.staged_sql(table, "scan", source=source)
+    bad = " or ".join(f"({b})" for b in check.bad)
+    picked = ", ".join(f"{r} as _ca_v{j}" for j, r in enumerate(raw))
+    con.execute(
+        f"""
+        create or replace temp table {_bad_table(table, i)} as
+        select {picked} from {numbered}
+        where _ca_id in (select record_number from ({staged}) as s where {bad})
+        """
+    )
+
+
+def _count(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    return con.execute(f"select count(*) from {name}").fetchone()[0]
+
+
+def pass2(
+    con: duckdb.DuckDBPyConnection,
+    plan: ScanPlan,
+    found: ScanResult,
+    validated: list[str] | None,
+    run_id: str,
+    *,
+    keep_all: bool = False,
+    cohort: bool = True,
+) -> int:
+    """Pass 2 over ``raw_<table>``: write ``stg_<table>`` with the rows validation and the
+    cohort need (see the module docstring); returns its row count.
+
+    validated: the files being validated (None: every file); keep_all: keep every row (a
+    table kept whole, practitioner); cohort: keep the rows of the cohort's candidates
+    (`CANDIDATES`, when the table has person_id)."""
+    table = plan.table
+    names = table.column_names
+    position = {name: i for i, name in enumerate(names)}
+    only = _file_filter(validated)
+    checks: list[str] = []
+    if only != "false":
+        for name in plan.missing_ids:
+            raw = _raw(position[name])
+            checks.append(f"{raw} is null or {raw} < '!'")  # blank or leading space: maybe missing
+        for i, check in enumerate(plan.values):
+            if check.columns not in found.bad_values:
+                continue
+            refs = [_raw(position[c]) for c in check.columns]
+            if len(refs) == 1:
+                checks.append(f"{refs[0]} in (select _ca_v0 from {_bad_table(table, i)})")
+                if check.columns[0] in found.null_bad:
+                    checks.append(f"{refs[0]} is null")
+            else:
+                same = " and ".join(
+                    f"b._ca_v{j} is not distinct from {r}" for j, r in enumerate(refs)
+                )
+                checks.append(f"exists (select 1 from {_bad_table(table, i)} as b where {same})")
+        checks += [f"({r.condition})" for r in plan.rows]
+    fast = _fast_columns(plan, only)
+    keep = []
+    if checks:
+        terms = " or ".join(f"({c})" for c in checks)
+        keep.append(terms if only is None else f"({only} and ({terms}))")
+    key = coarse_key(table, {n: _raw(i) for n, i in position.items()})
+    if plan.keys and key and found.repeated_keys:
+        keep.append(f"({key[0]} and {key[1]} in (select _ca_key from {_repeated_table(table)}))")
+    if cohort and "person_id" in position and _exists(con, CANDIDATES):
+        keep.append(
+            f"nullif(trim({_raw(position['person_id'])}), '') "
+            f"in (select person_id from {CANDIDATES})"
+        )
+    if keep_all:
+        keep = ["true"]
+    where = " or ".join(keep) if keep else "false"
+    raw_columns = ", ".join(f"{q(n)} as {_raw(i)}" for i, n in enumerate(names))
+    original = ", ".join(f"{lit(n)}, {_raw(i)}" for i, n in enumerate(names))
+    kept = f"""(
+        select source_file, record_number,
+               {", ".join(f"{_raw(i)} as {q(n)}" for i, n in enumerate(names))},
+               cast(json_object({original}) as varchar) as {ORIGINAL}
+        from (
+            select source_file, record_number, {raw_columns}{fast}
+            from raw_{table.name}
+        ) as f
+        where {where}
+    )"""
+    staged = load.staged_sql(table, run_id, source=kept, passthrough=(ORIGINAL,))
+    con.execute(f"drop table if exists stg_{table.name}")
+    con.execute(f"create table stg_{table.name} as {staged}")
+    return _count(con, f"stg_{table.name}")
+
+
+def _fast_columns(plan: ScanPlan, only: str | None) -> str:
+    """The staged values of the columns the row checks read, named as staged (exact:
+    `load.fast_staged`), computed for the rows of the validated files only."""
+    table = plan.table
+    wanted = dict.fromkeys(c for r in plan.rows for c in r.columns)
+    if not wanted or only == "false":
+        return ""
+    staged: dict[str, str] = {}
+
+    def typed(name: str) -> str:
+        if name not in staged:
+            column = table.column(name)
+            staged[name], staged[schema.invalid_column(name)] = load.fast_staged(column, q(name))
+        return staged[name]
+
+    for name in wanted:
+        if name == "service_date":  # medical claims: the line's start date, else the claim's
+            staged[name] = (
+                f"coalesce({typed('claim_line_start_date')}, {typed('claim_start_date')})"
+            )
+        else:
+            typed(name)
+    out = []
+    for name, expr in staged.items():
+        if expr == "null":
+            continue
+        out.append(f"{expr if only is None else f'case when {only} then {expr} end'} as {q(name)}")
+    return "".join(f", {e}" for e in out)
+
+
+def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        con.execute("select count(*) from duckdb_tables() where table_name = ?", [name]).fetchone()[
+            0
+        ]
+    )
+
+
+def drop_scan_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the scan's temporary tables (candidates, repeated keys, bad values)."""
+    for (name,) in con.execute(
+        "select table_name from duckdb_tables() where temporary and table_name like '\\_ca\\_%' "
+        "escape '\\'"
+    ).fetchall():
+        con.execute(f"drop table if exists {q(name)}")
