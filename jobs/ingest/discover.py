@@ -29,11 +29,12 @@ class SourceFile:
     rows_with_warnings: int = 0
     sha256: str = ""
     columns_found: list[str] = field(default_factory=list)
-    # Work follows what changed (jobs.ingest.fingerprint): the modification time, how the
-    # SHA-256 was obtained ("hashed", or "index": kept from the previous run for the same
-    # path, size and time), the column mapping's key, and whether the file was
+    # Work follows what changed (jobs.ingest.fingerprint): the modification time and file
+    # id, how the SHA-256 was obtained ("hashed", or "index": kept from the previous run
+    # for the same file, size and time), the column mapping's key, and whether the file was
     # "validated" in this run or "reused" from the run `validated_by`.
     modified_ns: int = 0
+    file_id: str = ""  # device:inode (a hard link is the same file under another path)
     sha256_from: str = ""
     mapping: str = ""
     validation: str = ""

@@ -3,7 +3,9 @@
 Work follows what changed (contract, "Outputs"): each input file is fingerprinted by its
 SHA-256; a file whose path, size and modification time equal those the previous run
 recorded keeps that run's SHA-256 without reading it again, as git's index does
-(`run --rehash` hashes every file). A file is reused, not validated again, when a
+(`run --rehash` hashes every file). So does the same file under another path (same
+device and inode, size and time: a hard link, as nightly folders that share the earlier
+nights' files use). A file is reused, not validated again, when a
 retained validation (table ``input_files`` of the published database: every file of its
 run, with the run that validated it) has the same SHA-256, table, column mapping and
 validation version (jobs.validation.reuse `validation_version`).
@@ -30,10 +32,11 @@ def mapping_key(fmt: str, select: list[str]) -> str:
 
 
 def stat_files(files: list[SourceFile]) -> None:
-    """Record each file's size and modification time (nanoseconds)."""
+    """Record each file's size, modification time (nanoseconds) and device:inode."""
     for f in files:
         stat = os.stat(f.path)
         f.bytes, f.modified_ns = stat.st_size, stat.st_mtime_ns
+        f.file_id = f"{stat.st_dev}:{stat.st_ino}"
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class Retained:
     path: str
     bytes: int
     modified_ns: int
+    file_id: str
     sha256: str
     mapping: str
     validation_version: str
@@ -58,21 +62,27 @@ def read_retained(con: duckdb.DuckDBPyConnection, database: str) -> list[Retaine
     ).fetchone()[0]
     if not found:
         return []
-    rows = con.execute(
-        f"select table_name, source_file, bytes, modified_ns, sha256, mapping, "
-        f"validation_version, validated_by from {database}.{INPUT_FILES} "
-        "where sha256 is not null and validated_by is not null"
-    ).fetchall()
+    try:
+        rows = con.execute(
+            f"select table_name, source_file, bytes, modified_ns, file_id, sha256, mapping, "
+            f"validation_version, validated_by from {database}.{INPUT_FILES} "
+            "where sha256 is not null and validated_by is not null"
+        ).fetchall()
+    except duckdb.Error:  # recorded by another layout: nothing to reuse
+        return []
     return [Retained(*r) for r in rows]
 
 
 def keep_indexed_hashes(files: list[SourceFile], retained: list[Retained]) -> list[SourceFile]:
-    """Give each file whose path, size and modification time equal a retained file's
-    that file's SHA-256; returns the files still to hash."""
-    by_path = {(r.path, r.bytes, r.modified_ns): r.sha256 for r in retained}
+    """Give each file whose path (or device and inode), size and modification time equal a
+    retained file's that file's SHA-256; returns the files still to hash."""
+    index = {(r.path, r.bytes, r.modified_ns): r.sha256 for r in retained}
+    index.update({(r.file_id, r.bytes, r.modified_ns): r.sha256 for r in retained if r.file_id})
     todo = []
     for f in files:
-        known = by_path.get((str(f.path), f.bytes, f.modified_ns))
+        known = index.get((str(f.path), f.bytes, f.modified_ns)) or index.get(
+            (f.file_id, f.bytes, f.modified_ns)
+        )
         if known:
             f.sha256, f.sha256_from = known, "index"
         else:
@@ -117,7 +127,8 @@ def create_input_files(
         f"""
         create or replace table {INPUT_FILES} (
             run_id varchar, table_name varchar, source_file varchar, format varchar,
-            bytes bigint, modified_ns bigint, fingerprint_method varchar, sha256 varchar,
+            bytes bigint, modified_ns bigint, file_id varchar, fingerprint_method varchar,
+            sha256 varchar,
             mapping varchar, validation_version varchar, validation varchar,
             validated_by varchar, rows_read bigint, rows_accepted bigint, rows_rejected bigint,
             rows_with_warnings bigint
@@ -125,10 +136,10 @@ def create_input_files(
         """
     )
     con.executemany(
-        f"insert into {INPUT_FILES} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"insert into {INPUT_FILES} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
-                run_id, f.table, str(f.path), f.format, f.bytes, f.modified_ns, method,
+                run_id, f.table, str(f.path), f.format, f.bytes, f.modified_ns, f.file_id, method,
                 f.sha256 or None, f.mapping, version, f.validation, f.validated_by,
                 f.rows_read, f.rows_accepted, f.rows_rejected, f.rows_with_warnings,
             )

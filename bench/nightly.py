@@ -1,0 +1,117 @@
+"""Nightly extracts from one generated data set: a history, then one new file per table a night.
+
+Until `claims-audit generate --nights K` exists, the benchmark's nightly increment and
+the reuse tests (tests/test_nightly.py) build their nights from a data set of
+`claims-audit generate` by splitting it by load date:
+
+* each row's load date is its own date (the claim's start date, the fill's, the
+  enrollment span's start, the procedure's); the latest `share` of the rows (by that
+  date) arrive on the nights 1..K, `share` each, the rest is the history;
+* ``OUT/night-0/<table>/<table>-<YYYY-MM>.parquet``: the history, one file per month
+  (rows without a date that converts in ``<table>-undated.parquet``; practitioner whole);
+* ``OUT/night-K/<table>/``: the files of night K-1 (hard links: the same files) and
+  ``<table>-night-K.parquet``, the night's new rows.
+
+The last night holds every row of the data set, so its findings are the generator's
+answer key (copied as ``expected_findings.csv`` into the last night only).
+
+    python bench/nightly.py DATA_DIR OUT_DIR [--nights 1] [--share 0.003]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from jobs.ingest.load import install_macros  # noqa: E402
+
+# The date that says when a row was loaded (None: the table arrives whole with the history).
+LOAD_DATES = {
+    "medical_claim": "claim_start_date",
+    "pharmacy_claim": "dispensing_date",
+    "eligibility": "enrollment_start_date",
+    "procedure": "procedure_date",
+    "practitioner": None,
+}
+
+
+def split(data: Path, out: Path, nights: int = 1, share: float = 0.003) -> list[Path]:
+    """Write OUT/night-0 ... OUT/night-<nights> from the data set in `data`; returns the
+    night folders."""
+    if out.exists():
+        raise SystemExit(f"{out} exists; remove it first")
+    folders = [out / f"night-{k}" for k in range(nights + 1)]
+    con = duckdb.connect(config={"threads": os.cpu_count() or 2, "memory_limit": "2GB"})
+    install_macros(con)
+    for table, date in LOAD_DATES.items():
+        source = data / f"{table}.parquet"
+        if not source.exists():
+            continue
+        for folder in folders:
+            (folder / table).mkdir(parents=True)
+        if date is None:
+            shutil.copy2(source, folders[0] / table / f"{table}.parquet")
+            for k in range(nights):
+                _link_forward(folders, table, k)
+            continue
+        day = f"ca_parse_date(nullif(trim({date}), ''))"
+        cutoffs = con.execute(
+            f"select quantile_disc({day}, $q) from read_parquet($p)",
+            {"q": [1 - share * k for k in range(nights, 0, -1)], "p": str(source)},
+        ).fetchone()[0]
+        night = " ".join(
+            f"when {day} >= date '{cut}' then 'night-{k}'"
+            for k, cut in sorted(enumerate(cutoffs, start=1), key=lambda kc: kc[1], reverse=True)
+        )
+        bucket = (
+            f"case {night} when {day} is null then 'undated' else strftime({day}, '%Y-%m') end"
+        )
+        parts = out / f".parts-{table}"
+        con.execute(
+            f"copy (select *, {bucket} as _ca_bucket from read_parquet($p)) to '{parts}' "
+            "(format parquet, partition_by (_ca_bucket))",
+            {"p": str(source)},
+        )
+        for part in sorted(parts.iterdir()):
+            name = part.name.split("=", 1)[1]
+            k = int(name.split("-")[1]) if name.startswith("night-") else 0
+            for i, piece in enumerate(sorted(part.glob("*.parquet"))):
+                suffix = f"-{i}" if i else ""
+                piece.rename(folders[k] / table / f"{table}-{name}{suffix}.parquet")
+        shutil.rmtree(parts)
+        for k in range(nights):
+            _link_forward(folders, table, k)
+    expected = data / "expected_findings.csv"
+    if expected.exists():
+        shutil.copy2(expected, folders[-1] / expected.name)
+    return folders
+
+
+def _link_forward(folders: list[Path], table: str, k: int) -> None:
+    """Night k+1 shares night k's files (hard links)."""
+    if k + 1 >= len(folders):
+        return
+    for path in sorted((folders[k] / table).iterdir()):
+        os.link(path, folders[k + 1] / table / path.name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("data", type=Path, help="a data set of claims-audit generate (Parquet)")
+    p.add_argument("out", type=Path, help="where night-0 ... night-K are written")
+    p.add_argument("--nights", type=int, default=1)
+    p.add_argument("--share", type=float, default=0.003, help="share of the rows a night brings")
+    args = p.parse_args(argv)
+    for folder in split(args.data, args.out, args.nights, args.share):
+        print(folder)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
