@@ -69,9 +69,7 @@ def split(data: Path, out: Path, nights: int = 1, share: float = 0.003) -> list[
             f"when {day} >= date '{cut}' then 'night-{k}'"
             for k, cut in sorted(enumerate(cutoffs, start=1), key=lambda kc: kc[1], reverse=True)
         )
-        bucket = (
-            f"case {night} when {day} is null then 'undated' else strftime({day}, '%Y-%m') end"
-        )
+        bucket = f"case {night} when {day} is null then 'undated' else strftime({day}, '%Y-%m') end"
         parts = out / f".parts-{table}"
         con.execute(
             f"copy (select *, {bucket} as _ca_bucket from read_parquet($p)) to '{parts}' "

@@ -382,10 +382,10 @@ class _Job:
 
     def _rows_checked(self, table: Table) -> int:
         """Rows of `table` the suite checks: rows read, less the unparseable CSV records."""
-        (bad,) = (
+        ((bad,),) = (
             self._con()
             .execute("select count(*) from csv_bad_records where table_name = ?", [table.name])
-            .fetchone()
+            .fetchall()
         )
         return sum(f.rows_read for f in self.files[table.name]) - bad
 

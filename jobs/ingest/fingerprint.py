@@ -48,7 +48,7 @@ class Retained:
     bytes: int
     modified_ns: int
     file_id: str
-    sha256: str
+    sha256: str | None  # None: fingerprinted by size and modification time (Spark)
     mapping: str
     validation_version: str
     validated_by: str
@@ -59,14 +59,14 @@ def read_retained(con: duckdb.DuckDBPyConnection, database: str) -> list[Retaine
     found = con.execute(
         "select count(*) from duckdb_tables() where database_name = ? and table_name = ?",
         [database, INPUT_FILES],
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if not found:
         return []
     try:
         rows = con.execute(
             f"select table_name, source_file, bytes, modified_ns, file_id, sha256, mapping, "
             f"validation_version, validated_by from {database}.{INPUT_FILES} "
-            "where sha256 is not null and validated_by is not null"
+            "where validated_by is not null"
         ).fetchall()
     except duckdb.Error:  # recorded by another layout: nothing to reuse
         return []
@@ -76,8 +76,9 @@ def read_retained(con: duckdb.DuckDBPyConnection, database: str) -> list[Retaine
 def keep_indexed_hashes(files: list[SourceFile], retained: list[Retained]) -> list[SourceFile]:
     """Give each file whose path (or device and inode), size and modification time equal a
     retained file's that file's SHA-256; returns the files still to hash."""
-    index = {(r.path, r.bytes, r.modified_ns): r.sha256 for r in retained}
-    index.update({(r.file_id, r.bytes, r.modified_ns): r.sha256 for r in retained if r.file_id})
+    hashed = [r for r in retained if r.sha256]
+    index = {(r.path, r.bytes, r.modified_ns): r.sha256 for r in hashed}
+    index.update({(r.file_id, r.bytes, r.modified_ns): r.sha256 for r in hashed if r.file_id})
     todo = []
     for f in files:
         known = index.get((str(f.path), f.bytes, f.modified_ns)) or index.get(
@@ -91,15 +92,17 @@ def keep_indexed_hashes(files: list[SourceFile], retained: list[Retained]) -> li
 
 
 def reusable(f: SourceFile, retained: list[Retained], version: str) -> Retained | None:
-    """The retained validation `f` can reuse (same SHA-256, table, mapping and validation
-    version), or None; `f.sha256` must be known."""
+    """The retained validation `f` can reuse, or None: same table, mapping and validation
+    version, and the same SHA-256 or, for a file not hashed (the Spark engine's
+    size+mtime fingerprints), the same file (path, or device and inode), size and
+    modification time."""
     for r in retained:
-        if (r.sha256, r.table, r.mapping, r.validation_version) == (
-            f.sha256,
-            f.table,
-            f.mapping,
-            version,
-        ):
+        if (r.table, r.mapping, r.validation_version) != (f.table, f.mapping, version):
+            continue
+        if f.sha256 and r.sha256 == f.sha256:
+            return r
+        same_file = r.path == str(f.path) or (f.file_id and r.file_id == f.file_id)
+        if not f.sha256 and same_file and (r.bytes, r.modified_ns) == (f.bytes, f.modified_ns):
             return r
     return None
 

@@ -519,9 +519,21 @@ def finalize_tables(
         )
         con.execute(f"drop table stg_{name}")
         drop_raw(con, table)
-        kept[name] = con.execute(f"select count(*) from {q(name)}").fetchone()[0]
+        kept[name] = con.execute(f"select count(*) from {q(name)}").fetchall()[0][0]
     con.execute(f"drop table {COHORT_PERSONS}")
     return kept
+
+
+def create_coverage_table(con: duckdb.DuckDBPyConnection) -> None:
+    """Table ``input_coverage`` (see `write_coverage`), empty."""
+    con.execute(
+        """
+        create or replace table input_coverage (
+            n_claim_lines bigint, first_service_date date, last_service_date date,
+            n_out_of_scope_lines bigint, out_of_scope_paid_amount decimal(38, 2)
+        )
+        """
+    )
 
 
 def write_coverage(
@@ -533,14 +545,7 @@ def write_coverage(
     codes). One pass over the medical claims' four columns, rejected rows left out, each
     value converted exactly as staged (`fast_staged`)."""
     table = TABLES["medical_claim"]
-    con.execute(
-        """
-        create or replace table input_coverage (
-            n_claim_lines bigint, first_service_date date, last_service_date date,
-            n_out_of_scope_lines bigint, out_of_scope_paid_amount decimal(38, 2)
-        )
-        """
-    )
+    create_coverage_table(con)
     if "medical_claim" not in files:
         con.execute("insert into input_coverage values (0, null, null, 0, null)")
         return

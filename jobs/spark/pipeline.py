@@ -6,15 +6,19 @@ Spark jobs; only findings, counts and report data come back to the driver, into
 a local DuckDB audit database built and published exactly as the DuckDB engine
 builds and publishes it (history, report, outputs, manifest, failed runs).
 
-The local audit database holds: findings, findings_history, run_history,
-rule_stats, mart_esi_lines, mart_rule_coverage, validation_results, row_issues,
-rejected_rows, csv_bad_records, practitioner, value_sets, ref_*, ndc_crosswalk,
-code_validity and the analyst views. The loaded input tables (medical_claim,
-...) and the int_* models stay on the cluster.
+The local audit database holds what the DuckDB engine's does: findings,
+findings_history, run_history, rule_stats, mart_esi_lines, mart_rule_coverage,
+validation_results, row_issues, rejected_rows, input_files, input_coverage, value_sets,
+ref_*, ndc_crosswalk, code_validity, the analyst views and the audited cohort (the
+accepted rows of the persons with an ESI line, collected to the driver; practitioner
+whole). Other persons' rows and the int_* models stay on the cluster.
 
 Input fingerprints: every byte is not hashed on Spark; each input file's entry in
 the manifest carries its size and modification time from the file system listing
-(`fingerprint_method` "size+mtime"), and `sha256` is null.
+(`fingerprint_method` "size+mtime"), and `sha256` is null. So on Spark a file reuses
+an earlier validation when its path, size and modification time (and table, mapping
+and validation version) equal those the published database recorded: the same file,
+unchanged, as far as the listing can tell (git's index takes the same view).
 """
 
 from __future__ import annotations
@@ -31,14 +35,16 @@ from typing import TYPE_CHECKING, Any
 from jobs import __version__
 from jobs import pipeline as duck_pipeline
 from jobs.errors import AuditError
+from jobs.ingest import fingerprint, load, schema
 from jobs.ingest.schema import TABLES
 from jobs.log import Log
 from jobs.pipeline import RunResult, new_run_id
 from jobs.publish import atomic, journal
 from jobs.publish.lock import writer_lock
 from jobs.publish.outputs import OUTPUT_NAMES
+from jobs.report.context.summary import out_of_scope_codes
 from jobs.spark.session import error_line
-from jobs.validation import quarantine, suites
+from jobs.validation import quarantine, reuse, suites
 from jobs.validation import validate as duck_validate
 
 if TYPE_CHECKING:
@@ -206,6 +212,7 @@ class _SparkJob(duck_pipeline._Job):
         self.spark = spark
         self.input_uri = input_uri
         self.staged: dict[str, Any] = {}
+        self._outcomes: dict[str, list[Any]] = {}
         self._views: list[str] = []
 
     # ------------------------------------------------------------ stages
@@ -216,11 +223,28 @@ class _SparkJob(duck_pipeline._Job):
         return discover_uri(self.spark, self.input_uri)
 
     def _start_hashing(self) -> dict:
-        return {}  # no hashing on Spark: size + modification time (FINGERPRINT_METHOD)
+        """No hashing on Spark: size + modification time (FINGERPRINT_METHOD)."""
+        import os
+
+        from jobs.spark.files import is_local
+
+        for f in self._all_files():
+            if is_local(str(f.path)):
+                stat = os.stat(f.path)
+                f.modified_ns, f.file_id = stat.st_mtime_ns, f"{stat.st_dev}:{stat.st_ino}"
+            else:  # the listing's time, to the second
+                stamp = datetime.fromisoformat(f.modified) if f.modified else None
+                f.modified_ns = int(stamp.timestamp()) * 10**9 if stamp else 0
+        return {}
 
     def _finish_hashing(self, hashes: dict) -> None:
         with self.log.stage("fingerprint"):
-            self._record_inputs(f for name in TABLES for f in self.files.get(name, []))
+            self._record_inputs(self._all_files())
+
+    def _record_files(self) -> None:
+        fingerprint.create_input_files(
+            self._con(), self._all_files(), self.run_id, self.version, FINGERPRINT_METHOD
+        )
 
     def _record_inputs(self, files: Any) -> None:
         self.manifest["inputs"] = [_file_entry(f) for f in files]
@@ -249,59 +273,105 @@ class _SparkJob(duck_pipeline._Job):
                 )
             self._views += [f"raw_{name}", f"stg_{name}", suites.repeated_keys_table(name)]
             self.log.event(f"read {name}", rows=sum(f.rows_read for f in files), files=len(files))
+        self.version = reuse.validation_version()
+        self.manifest["validation_version"] = self.version
+        reuse.create_carried_table(con)
+        self._decide_reuse()
 
     def _validate(self) -> None:
+        """The suites on the cluster; row issues, rejected rows and counts in the local
+        database (as on DuckDB, reused validations included); the loaded tables as views
+        on the cluster; the cohort, practitioner and the coverage collected locally."""
         from jobs.spark import stage
         from jobs.spark import validate as spark_validate
         from jobs.spark.audit import _store
-        from jobs.spark.stage import materialize
 
-        con = self.con
-        assert con is not None
+        con = self._con()
         present = self._present()
         issues = None
         for table in present:
             with self.log.stage(f"validate:{table.name}"):
-                _, table_issues = spark_validate.validate_table(
-                    self.spark, con, self.staged[table.name], self.run_id
+                outcomes, table_issues = spark_validate.validate_table(
+                    self.spark, self.staged[table.name], self._validated(table)
                 )
             issues = table_issues if issues is None else issues.unionByName(table_issues)
+            self._outcomes[table.name] = outcomes
         assert issues is not None
-        issues = materialize(issues)
+        issues = stage.materialize(issues)
         staged = [self.staged[t.name] for t in present]
-        self._view("rejected_keys", materialize(spark_validate.rejected_keys(issues, staged)))
         _store(con, "_claims_audit_row_issues", issues)
         con.execute("insert into row_issues select * from _claims_audit_row_issues")
         con.execute("drop table _claims_audit_row_issues")
+        for table in present:
+            self._write_results(table)
         for s in staged:
             bad = spark_validate.bad_records(s, self.config)
             if bad:
                 con.executemany("insert into csv_bad_records values (?, ?, ?, ?, ?, ?)", bad)
-        quarantine.create_rejected_rows_table(con)
-        _store(
-            con, "_claims_audit_rejected", spark_validate.rejected_rows(self.spark, issues, staged)
+        _store(con, "_claims_audit_originals", spark_validate.originals(self.spark, issues, staged))
+        quarantine.build_rejections(
+            con, present, self.run_id, reuse.CARRIED_REJECTED, "_claims_audit_originals"
         )
-        con.execute(
-            "insert into rejected_rows select ?, * from _claims_audit_rejected", [self.run_id]
-        )
-        con.execute("drop table _claims_audit_rejected")
-        quarantine.insert_malformed_records(con, self.run_id)
+        con.execute("drop table _claims_audit_originals")
         self._quarantine(present)
+        keys = con.execute("select * from rejected_keys").fetchall()
+        self._view(
+            "rejected_keys",
+            self.spark.createDataFrame(
+                keys, "table_name string, source_file string, record_number bigint"
+            ),
+        )
+        con.execute("drop table if exists rejected_keys")
         con.execute("drop table if exists csv_bad_records")  # now part of rejected_rows
         for name, table in TABLES.items():
             if name in self.files:
                 with self.log.stage(f"store:{name}"):
-                    df = stage.create_loaded_view(self.spark, table)
+                    stage.create_loaded_view(self.spark, table)
             else:
-                df = stage.create_empty_view(self.spark, table)
+                stage.create_empty_view(self.spark, table)
             self._views.append(name)
-            if name == "practitioner":
-                from jobs.ingest import schema
+        self._collect_cohort(_store)
+        self._detach_previous()
 
-                con.execute(schema.create_table_sql(table))
-                _store(con, "_claims_audit_practitioner", df)
-                con.execute("insert into practitioner select * from _claims_audit_practitioner")
-                con.execute("drop table _claims_audit_practitioner")
+    def _write_results(self, table: Any) -> None:
+        """validation_results of `table` (jobs.validation.validate: every file's issues)."""
+        earlier = {}
+        if self.previous and any(f.validation == "reused" for f in self.files[table.name]):
+            earlier = reuse.earlier_examples(self._con(), table.name, duck_pipeline.PREVIOUS)
+        staged = self.staged[table.name]
+        duck_validate.write_results(
+            self._con(),
+            table,
+            self.run_id,
+            sum(f.rows_read for f in staged.files) - staged.n_bad,
+            duck_validate.examples_of(self._outcomes[table.name]),
+            earlier,
+        )
+
+    def _collect_cohort(self, store: Any) -> None:
+        """The audited cohort and practitioner (jobs.ingest.load.finalize_tables) and the
+        coverage (jobs.ingest.load.write_coverage) into the local database."""
+        from jobs.spark import stage
+
+        con = self._con()
+        load.create_coverage_table(con)
+        codes = [c["code"] for c in out_of_scope_codes()]
+        store(con, "_claims_audit_coverage", self.spark.sql(stage.coverage_sql(codes)))
+        con.execute("insert into input_coverage select * from _claims_audit_coverage")
+        con.execute("drop table _claims_audit_coverage")
+        persons = stage.materialize(stage.cohort_persons(self.spark, self._esi_codes()))
+        cohort = {}
+        for name, table in TABLES.items():
+            store(con, "_claims_audit_cohort", stage.cohort_rows(self.spark, table, persons))
+            con.execute(schema.create_table_sql(table))
+            con.execute(
+                f"insert into {name} select * from _claims_audit_cohort "
+                "order by source_file, record_number"
+            )
+            con.execute("drop table _claims_audit_cohort")
+            if name in self.files:
+                cohort[name] = con.execute(f"select count(*) from {name}").fetchall()[0][0]
+        self.manifest["cohort"] = cohort
 
     def _run_rules(self, con: Any, eligibility: bool) -> list:
         from jobs.audit import reference

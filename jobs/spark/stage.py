@@ -38,6 +38,7 @@ from jobs.config import Config
 from jobs.errors import InputError
 from jobs.ingest import load, schema
 from jobs.ingest.discover import SourceFile
+from jobs.ingest.fingerprint import mapping_key
 from jobs.ingest.schema import Table
 from jobs.spark.files import file_key, is_local, local_path, spark_path
 from jobs.spark.session import error_line
@@ -134,6 +135,7 @@ def read_table(
         mapping = load._map_columns(table, parquet[0], described, config)
         for f in parquet:
             f.columns_found = mapping.found
+            f.mapping = mapping_key(f.format, mapping.select)
         part = df.select(
             F.col("_metadata.file_path").alias("_ca_file"),
             (F.col("_metadata.row_index") + 1).alias("_ca_position"),
@@ -160,6 +162,7 @@ def read_table(
         mapping = load._map_columns(table, group[0], described, config)
         for f in group:
             f.columns_found = mapping.found
+            f.mapping = mapping_key(f.format, mapping.select)
         fields = [StructField(h, StringType()) for h in header]
         reader = (
             spark.read.schema(StructType([*fields, StructField(CORRUPT, StringType())]))
@@ -260,6 +263,40 @@ def loaded_sql(table: Table) -> str:
             on r.table_name = {lit(table.name)}
             and r.source_file = s.source_file
             and r.record_number = s.record_number
+        """
+
+
+def cohort_persons(spark: SparkSession, esi_codes: list[str]) -> DataFrame:
+    """The persons of the audited cohort (jobs.ingest.load.finalize_tables): those with an
+    accepted medical-claim line whose code is in `esi_codes`."""
+    from pyspark.sql import functions as F
+
+    return (
+        spark.table("medical_claim")
+        .where(F.col("hcpcs_code").isin(esi_codes) & F.col("person_id").isNotNull())
+        .select("person_id")
+        .distinct()
+    )
+
+
+def cohort_rows(spark: SparkSession, table: Table, persons: DataFrame) -> DataFrame:
+    """The loaded rows of `table` that belong to the cohort (`practitioner`: all of them)."""
+    rows = spark.table(table.name)
+    if table.name == "practitioner":
+        return rows
+    return rows.join(persons, "person_id", "left_semi").select(*rows.columns)
+
+
+def coverage_sql(codes: list[str]) -> str:
+    """jobs.ingest.load.write_coverage's numbers from the loaded medical claims (Spark SQL)."""
+    listed = ", ".join(lit(c) for c in codes) or "null"
+    return f"""
+        select count(*) as n_claim_lines, min(service_date) as first_service_date,
+               max(service_date) as last_service_date,
+               count(case when hcpcs_code in ({listed}) then 1 end) as n_out_of_scope_lines,
+               sum(case when hcpcs_code in ({listed}) then paid_amount end)
+                   as out_of_scope_paid_amount
+        from medical_claim
         """
 
 

@@ -19,10 +19,12 @@ evaluated as GX defines it, all of one table's expectations in a single Spark jo
 An expectation type the suites start using without a Spark evaluation here stops
 the run (and the tests) instead of being skipped.
 
-Written into the local audit database, as on DuckDB: ``validation_results`` (one
-row per expectation: counts and up to five example values), ``row_issues`` (one
-row per failing input row and expectation) and ``rejected_rows`` (every row with a
-blocking issue, or that could not be parsed, with its reasons and original values).
+A file that reuses an earlier validation (jobs.validation.reuse) is checked only by
+the expectations that span files (duplicate keys). The job writes into the local audit
+database, as on DuckDB: ``row_issues`` (one row per failing input row and
+expectation), ``validation_results`` (jobs.validation.validate `write_results`) and
+``rejected_rows`` (jobs.validation.quarantine, from the original values of this run's
+rejected rows, `originals`, and the reused ones).
 """
 
 from __future__ import annotations
@@ -32,15 +34,14 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import duckdb
-
 from jobs.config import Config
 from jobs.ingest import load
 from jobs.ingest.schema import Table
 from jobs.spark.stage import StagedTable
 from jobs.spark.translate import to_spark_sql
+from jobs.sqltext import lit
 from jobs.validation.gx_duckdb import EXAMPLES
-from jobs.validation.suites import entry_of, load_suite
+from jobs.validation.suites import entry_of, load_suite, spans_files
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -139,19 +140,26 @@ def failing_rows_sql(table: Table, suite: dict[str, Any]) -> str:
 
 
 def validate_table(
-    spark: SparkSession,
-    con: duckdb.DuckDBPyConnection,
-    staged: StagedTable,
-    run_id: str,
+    spark: SparkSession, staged: StagedTable, validated: list[str] | None = None
 ) -> tuple[list[Outcome], DataFrame]:
-    """Run the suite of one table; returns the outcomes and its row issues (a Spark frame)."""
+    """Run the suite of one table on the rows of the `validated` files (None: every file;
+    the expectations that span files see every file); returns the outcomes (counts and
+    examples of this run's rows) and its row issues (a Spark frame)."""
     from pyspark.sql import functions as F
     from pyspark.sql.window import Window
 
     table = staged.table
     suite = load_suite(table.name)
     entries = [entry_of(table.name, e) for e in suite["expectations"]]
-    failing = spark.sql(failing_rows_sql(table, suite)).localCheckpoint(eager=True)
+    failing = spark.sql(failing_rows_sql(table, suite))
+    if validated is not None:
+        spanning = [k for k, e in enumerate(suite["expectations"]) if spans_files(e)]
+        files = ", ".join(lit(f) for f in validated) or "null"
+        where = f"source_file in ({files})" + (
+            f" or k in ({', '.join(map(str, spanning))})" if spanning else ""
+        )
+        failing = failing.where(where)
+    failing = failing.localCheckpoint(eager=True)
     # Counts and the first five example values of every expectation, in one job.
     ordered = Window.partitionBy("k").orderBy(
         F.col("value").isNull(), "source_file", "record_number"
@@ -190,17 +198,6 @@ def validate_table(
                 unexpected_examples=examples.get(k, [])[:EXAMPLES],
             )
         )
-    con.executemany(
-        "insert into validation_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (
-                run_id, o.table, o.expectation_type, o.column, o.reason, o.level,
-                o.description, o.success, o.element_count, o.unexpected_count,
-                ", ".join(str(v) for v in o.unexpected_examples[:5]),
-            )
-            for o in outcomes
-        ],
-    )  # fmt: skip
     meta = spark.createDataFrame(
         [(k, e.reason, e.level, e.column, e.description) for k, e in enumerate(entries)],
         "k int, reason string, level string, column_name string, description string",
@@ -221,39 +218,17 @@ def validate_table(
     return outcomes, issues
 
 
-def rejected_keys(issues: DataFrame, staged: list[StagedTable]) -> DataFrame:
-    """(table_name, source_file, record_number) of each rejected row (issues, bad records)."""
+def originals(spark: SparkSession, issues: DataFrame, staged: list[StagedTable]) -> DataFrame:
+    """(table_name, source_file, record_number, original_values) of every row with a
+    blocking issue in `issues`: its contract columns as read, as JSON (as on DuckDB)."""
     from pyspark.sql import functions as F
 
-    keys = issues.where(F.col("level") == "blocking").select(
-        "table_name", "source_file", "record_number"
+    blocking = (
+        issues.where(F.col("level") == "blocking")
+        .select("table_name", "source_file", "record_number")
+        .distinct()
+        .alias("i")
     )
-    for s in staged:
-        keys = keys.unionByName(
-            s.bad.select(F.lit(s.table.name).alias("table_name"), "source_file", "record_number")
-        )
-    return keys.distinct()
-
-
-def rejected_rows(spark: SparkSession, issues: DataFrame, staged: list[StagedTable]) -> DataFrame:
-    """The rejected rows of every table with their reasons and original values (as on DuckDB)."""
-    from pyspark.sql import functions as F
-
-    issues.where(F.col("level") == "blocking").createOrReplaceTempView("_ca_blocking_issues")
-    # DuckDB: string_agg(... order by reason, column_name), NULLs last.
-    grouped = spark.sql(
-        """
-        select table_name, source_file, record_number,
-               listagg(reason || coalesce(':' || column_name, ''), '; ')
-                   within group (order by reason asc nulls last, column_name asc nulls last)
-                   as reasons,
-               listagg(description, '; ')
-                   within group (order by reason asc nulls last, column_name asc nulls last)
-                   as details
-        from _ca_blocking_issues
-        group by table_name, source_file, record_number
-        """
-    ).alias("i")
     frames = []
     for s in staged:
         table = s.table
@@ -263,7 +238,7 @@ def rejected_rows(spark: SparkSession, issues: DataFrame, staged: list[StagedTab
         )
         raw = spark.table(f"raw_{table.name}").alias("r")
         frames.append(
-            grouped.where(F.col("i.table_name") == table.name)
+            blocking.where(F.col("i.table_name") == table.name)
             .join(
                 raw,
                 (F.col("r.source_file") == F.col("i.source_file"))
@@ -273,8 +248,6 @@ def rejected_rows(spark: SparkSession, issues: DataFrame, staged: list[StagedTab
                 F.col("i.table_name").alias("table_name"),
                 F.col("i.source_file").alias("source_file"),
                 F.col("i.record_number").alias("record_number"),
-                "reasons",
-                "details",
                 values.alias("original_values"),
             )
         )

@@ -18,14 +18,19 @@ from jobs.validation.scan import ORIGINAL
 
 
 def build_rejections(
-    con: duckdb.DuckDBPyConnection, tables: list[Table], run_id: str, carried: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    tables: list[Table],
+    run_id: str,
+    carried: str | None = None,
+    originals: str | None = None,
 ) -> None:
     """Create ``rejected_keys`` and ``rejected_rows`` from issues and CSV bad records.
 
     The original values of a rejected row come from ``stg_<table>`` (jobs.validation.scan
-    keeps every row a check can fail, with its text as read) or, for a reused file's
-    row, from `carried` (the earlier run's rejected rows). A rejected row without them is
-    an error, never a row left out."""
+    keeps every row a check can fail, with its text as read), or from `originals` when
+    given (table_name, source_file, record_number, original_values: the Spark engine's),
+    or, for a reused file's row, from `carried` (the earlier run's rejected rows). A
+    rejected row without them is an error, never a row left out."""
     con.execute(
         """
         create or replace table rejected_keys as
@@ -43,6 +48,12 @@ def build_rejections(
             if carried
             else ""
         )
+        source = (
+            f"(select source_file, record_number, original_values as {ORIGINAL} "
+            f"from {originals} where table_name = {lit(table.name)})"
+            if originals
+            else f"stg_{table.name}"
+        )
         con.execute(
             f"""
             insert into rejected_rows
@@ -59,7 +70,7 @@ def build_rejections(
                    i.reasons, i.details,
                    coalesce(s.{ORIGINAL}{", c.original_values" if carried else ""})
             from issues as i
-            left join stg_{table.name} as s
+            left join {source} as s
                 on s.source_file = i.source_file and s.record_number = i.record_number
             {earlier}
             """

@@ -99,7 +99,7 @@ def earlier_examples(
         "select count(*) from duckdb_tables() where database_name = ? "
         "and table_name = 'validation_results'",
         [database],
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if not found:
         return {}
     rows = con.execute(

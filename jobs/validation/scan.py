@@ -239,7 +239,7 @@ def pass1(
                 if len(check.columns) == 1:
                     nulls = con.execute(
                         f"select count(*) from {_bad_table(table, i)} where _ca_v0 is null"
-                    ).fetchone()[0]
+                    ).fetchall()[0][0]
                     if nulls:
                         result.null_bad.add(check.columns[0])
     con.execute(f"drop table if exists {p1}")
@@ -276,7 +276,7 @@ def _bad_values(
 
 
 def _count(con: duckdb.DuckDBPyConnection, name: str) -> int:
-    return con.execute(f"select count(*) from {name}").fetchone()[0]
+    return con.execute(f"select count(*) from {name}").fetchall()[0][0]
 
 
 def pass2(

@@ -22,6 +22,24 @@ TABLES = {
     "row_issues": "select * from {db}.row_issues",
     "practitioner": "select * exclude (run_id) from {db}.practitioner",
     "value_sets": "select * from {db}.value_sets",
+    # the audited cohort (issue 14) and what the run counted of every accepted line
+    **{
+        name: f"select * exclude (run_id) from {{db}}.{name}"
+        for name in (
+            "medical_claim",
+            "pharmacy_claim",
+            "eligibility",
+            "procedure",
+            "encounter",
+            "condition",
+        )
+    },  # fmt: skip
+    "input_coverage": "select * from {db}.input_coverage",
+    "input_files": (
+        "select table_name, source_file, format, bytes, mapping, validation_version, "
+        "rows_read, rows_accepted, rows_rejected, rows_with_warnings "
+        "from {db}.input_files"
+    ),
 }
 INPUT_COUNTS = ("table", "path", "format", "bytes", "rows_read", "rows_accepted", "rows_rejected",
                 "rows_with_warnings")  # fmt: skip

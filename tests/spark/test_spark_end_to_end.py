@@ -210,14 +210,57 @@ def test_library_run_leaves_the_callers_views_alone(spark, generated_runs) -> No
     assert spark.table("medical_claim").columns == ["marker"]
 
 
-def test_only_findings_and_report_data_reach_the_driver(generated_runs) -> None:
-    """The published database of a Spark run holds no loaded input table."""
+def test_the_cohort_and_report_data_reach_the_driver(generated_runs) -> None:
+    """The published database of a Spark run holds the audited cohort as the DuckDB
+    engine's does (issue 14; the parity tests compare the rows), not every input row."""
     _, spark_out, _ = generated_runs
     con = duckdb.connect(str(spark_out / "audit.duckdb"), read_only=True)
     tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+    kept = con.execute("select count(*) from medical_claim").fetchone()[0]
     con.close()
-    assert not tables & {"medical_claim", "pharmacy_claim", "eligibility", "procedure"}
     assert {"findings", "findings_history", "run_history", "rule_stats", "mart_esi_lines",
-            "validation_results", "rejected_rows", "row_issues",
-            "practitioner"} <= tables  # fmt: skip
-    assert json.loads((spark_out / "manifest.json").read_text())["engine"] == "spark"
+            "validation_results", "rejected_rows", "row_issues", "practitioner",
+            "medical_claim", "input_files", "input_coverage"} <= tables  # fmt: skip
+    manifest = json.loads((spark_out / "manifest.json").read_text())
+    assert manifest["engine"] == "spark"
+    read = sum(f["rows_accepted"] for f in manifest["inputs"] if f["table"] == "medical_claim")
+    assert 0 < kept < read
+
+
+def test_tuva10_spark_reuses_the_validation_of_the_duckdb_run(tuva_runs) -> None:
+    """Same file (path, size, modification time), table, mapping and validation version:
+    the Spark run takes the DuckDB run's validation over (issue 14)."""
+    duck_out, spark_out, _, _ = tuva_runs
+    first = manifest(duck_out)["run_id"]
+    entries = manifest(spark_out)["inputs"]
+    assert {(f["validation"], f["validated_by"]) for f in entries} == {("reused", first)}
+    assert {f["sha256"] for f in entries} == {None}
+
+
+def test_a_spark_night_reuses_the_earlier_nights_and_equals_a_duckdb_night(
+    spark, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Night 0 on DuckDB, night 1 on Spark against the same database: the history is
+    reused, the new files validated, and the audit equals the DuckDB engine's night 1."""
+    from bench.nightly import split
+    from jobs.spark import run as spark_run
+    from jobs.synthetic.generator import generate
+
+    root = tmp_path_factory.mktemp("spark-nights")
+    generate(root / "data", lines=10_000, seed=5)
+    nights = split(root / "data", root / "nights", nights=1, share=0.05)
+    duck_db, spark_db = root / "duck.duckdb", root / "spark.duckdb"
+    for k, night in enumerate(nights):
+        result = pipeline.run(night, root / f"duck-{k}", duck_db, log=quiet())
+        assert result.exit_code == 0, result.message
+    assert pipeline.run(nights[0], root / "first", spark_db, log=quiet()).exit_code == 0
+    result = spark_run(
+        spark, str(nights[1]), str(root / "spark-1"), db_path=str(spark_db), log=quiet()
+    )
+    assert result.exit_code == 0, result.message
+    validation = {
+        (Path(f["path"]).name.endswith("night-1.parquet"), f["validation"])
+        for f in result.manifest["inputs"]
+    }
+    assert validation == {(True, "validated"), (False, "reused")}
+    assert_same_audit(root / "duck-1", root / "spark-1", duck_db, spark_db)
