@@ -1,15 +1,21 @@
-"""Where validation spends its time: every statement of one table's suite, timed.
+"""Where validation spends its time: every statement of one table's validation, timed.
 
-Stages one table of a benchmark data set into a scratch database (as `run` does:
-raw view, `stg_<table>`), then validates it as `run`
-does (`jobs.validation.validate.validate`) and prints the slowest of Great Expectations'
-queries (timed at duckdb-engine's cursor); the rest of the time is keeping the
-failing rows, `row_issues` and GX itself. The DuckDB settings are `run`'s
-defaults, spilling to WORK_DIR.
+Reads one table of a benchmark data set into a scratch database as `run` does, then
+validates it one of two ways and prints the time of each step and the slowest of Great
+Expectations' queries (timed at duckdb-engine's cursor):
 
-    python bench/profile_validation.py DATA_DIR [--table medical_claim] [--work WORK_DIR]
+* default, as `run` does now: the scan's pass 1 (distinct values, repeated keys, the
+  cohort's persons) and pass 2 (``stg_<table>``: the rows a check can fail and the
+  cohort's), then the suite on ``stg_<table>`` (jobs.validation.scan);
+* `--full`, as `run` did before issue 14: every row staged into ``stg_<table>``, then
+  the suite on all of them.
 
-This is how the CTE copies of 2026-12 were found (bench/ANALYSIS.md).
+The DuckDB settings are `run`'s defaults, spilling to WORK_DIR.
+
+    python bench/profile_validation.py DATA_DIR [--table medical_claim] [--full] [--work WORK_DIR]
+
+This is how the CTE copies of 2026-12 were found and how the scan was tuned
+(bench/ANALYSIS.md).
 """
 
 from __future__ import annotations
@@ -23,13 +29,15 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from jobs.audit.reference import read_value_sets  # noqa: E402
 from jobs.config import Config  # noqa: E402
 from jobs.ingest import load  # noqa: E402
 from jobs.ingest.discover import discover  # noqa: E402
 from jobs.ingest.schema import TABLES  # noqa: E402
-from jobs.validation import (
-    gx_duckdb,  # noqa: E402
-    validate,  # noqa: E402
+from jobs.validation import (  # noqa: E402
+    gx_duckdb,
+    scan,
+    validate,
 )
 from jobs.validation.suites import load_code_validity  # noqa: E402
 
@@ -51,7 +59,7 @@ def _time_gx_statements(log: list[tuple[float, str]]) -> None:
     duckdb_engine.CursorWrapper.execute = execute
 
 
-def main(data: Path, table_name: str, work: Path) -> None:
+def main(data: Path, table_name: str, work: Path, full: bool) -> None:
     table, config = TABLES[table_name], Config()
     settings = config.engine_settings(work / "spill")
     con = duckdb.connect(str(work / "profile.duckdb"), config=settings)
@@ -61,8 +69,22 @@ def main(data: Path, table_name: str, work: Path) -> None:
     load_code_validity(con)
     start = time.perf_counter()
     load.load_raw(con, table, discover(data)[table_name], config)
-    load.create_staged_table(con, table, "profile")
-    print(f"staged {table_name}: {time.perf_counter() - start:.1f} s")
+    print(f"raw {table_name}: {time.perf_counter() - start:.1f} s")
+    start = time.perf_counter()
+    if full:
+        load.create_staged_table(con, table, "profile")
+        print(f"staged every row: {time.perf_counter() - start:.1f} s")
+    else:
+        plan = scan.scan_plan(table)
+        esi = ESI_CODES if table_name == "medical_claim" else None
+        found = scan.pass1(con, plan, None, esi)
+        print(
+            f"pass 1: {time.perf_counter() - start:.1f} s ({found.repeated_keys:,} repeated keys, "
+            f"bad values {dict((', '.join(k), n) for k, n in found.bad_values.items())})"
+        )
+        start = time.perf_counter()
+        kept = scan.pass2(con, plan, found, None, "profile")
+        print(f"pass 2: {time.perf_counter() - start:.1f} s, {kept:,} rows kept")
 
     start = time.perf_counter()
     gx_duckdb.apply_adjustments()
@@ -81,11 +103,18 @@ def main(data: Path, table_name: str, work: Path) -> None:
     con.close()
 
 
+# The ESI codes the cohort's persons are found by (the value set esi_cervical_thoracic).
+ESI_CODES = sorted(
+    {r["code"] for r in read_value_sets() if r["value_set"] == "esi_cervical_thoracic"}
+)
+
+
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("data", type=Path)
     p.add_argument("--table", default="medical_claim", choices=sorted(TABLES))
+    p.add_argument("--full", action="store_true", help="stage every row, as before issue 14")
     p.add_argument("--work", type=Path, default=None)
     args = p.parse_args()
     with tempfile.TemporaryDirectory(dir=args.work) as tmp:
-        main(args.data, args.table, Path(tmp))
+        main(args.data, args.table, Path(tmp), args.full)

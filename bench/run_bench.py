@@ -1,11 +1,21 @@
-"""The benchmark: floor, baseline and `claims-audit run` in one session.
+"""The benchmark: floor, baseline, `claims-audit run` and the nightly increment in one session.
 
 Generates the data once per size (cached under --data-dir), runs each
 contender in its own process, measures wall time and peak RSS with
 /usr/bin/time, and writes BENCHMARKS.md. Not part of the test suite.
 
-    python bench/run_bench.py --sizes 1m,10m,100m --baseline-sizes 1m,10m --csv-size 10m \
-        --spark-sizes 1m,10m
+    CLAIMS_AUDIT_BASELINE=/path/to/baseline_pandas.py python bench/run_bench.py \
+        --sizes 1m,10m,100m --baseline-sizes 10m --csv-size 10m --nightly-size 100m
+
+The baseline is the analysts' pandas + Great Expectations script the team keeps
+outside this repository (`baseline_pandas.py INPUT_DIR OUT_DIR`): its path comes
+from `--baseline` or the environment variable CLAIMS_AUDIT_BASELINE, and the
+baseline runs are skipped (and said so) without it.
+
+The nightly increment (`--nightly-size`): the data set of that size split by load
+date (bench/nightly.py: the history, then one new file per table holding
+`--nightly-share` of the lines), night 0 run cold against a new database, then night
+1 against the same database, timed: what a night costs once the history is known.
 
 The Spark runs (`run --engine spark`, local mode on this machine's cores) need
 `pip install '.[spark]'` and Java 17. The hand-written analysis in
@@ -93,18 +103,71 @@ def dataset(data_dir: Path, size: str, fmt: str) -> Path:
     return path
 
 
-def run_job(data: Path, work: Path, label: str, engine: list[str] = ()) -> dict:
+def run_job(
+    data: Path, work: Path, label: str, engine: list[str] = (), db: Path | None = None
+) -> dict:
     out = work / f"out-{label}"
     shutil.rmtree(out, ignore_errors=True)
     cmd = [*CLI, "run", *engine, "--input", str(data), "--out", str(out)]
+    if db is not None:
+        cmd += ["--db", str(db)]
     res = measure(cmd, work / f"run-{label}.log")
     manifest = out / "manifest.json"
     if res["rc"] == 0 and manifest.exists():
         m = json.loads(manifest.read_text())
         res["stages"] = m.get("stage_seconds", {})
         res["findings"] = m.get("findings", {}).get("total")
+        inputs = m.get("inputs", [])
+        res["files"] = len(inputs)
+        res["files_validated"] = sum(f.get("validation") == "validated" for f in inputs)
+        res["lines_validated"] = sum(
+            f["rows_read"]
+            for f in inputs
+            if f["table"] == "medical_claim" and f.get("validation") == "validated"
+        )
+        res["cohort_lines"] = (m.get("cohort") or {}).get("medical_claim")
     shutil.rmtree(out, ignore_errors=True)
     return res
+
+
+def baseline_script(option: str | None) -> Path | None:
+    """The analysts' baseline script: --baseline, else $CLAIMS_AUDIT_BASELINE."""
+    text = option or os.environ.get("CLAIMS_AUDIT_BASELINE")
+    if not text:
+        return None
+    path = Path(text).expanduser().resolve()
+    if not path.is_file():
+        sys.exit(f"baseline script {path} does not exist")
+    return path
+
+
+def nights(data_dir: Path, size: str, share: float) -> list[Path]:
+    """The data set of `size` split by load date (bench/nightly.py), cached."""
+    from nightly import split
+
+    root = data_dir / f"{size}-nights-{share}"
+    marker = root / ".complete"
+    if not marker.exists():
+        shutil.rmtree(root, ignore_errors=True)
+        print(f"splitting {size} by load date into {root} ...", flush=True)
+        split(dataset(data_dir, size, "parquet"), root, nights=1, share=share)
+        marker.write_text("")
+    return [root / "night-0", root / "night-1"]
+
+
+def nightly(data_dir: Path, work: Path, size: str, share: float) -> dict:
+    """Night 0 (cold, new database), then night 1 on the same database: the increment."""
+    history, night = nights(data_dir, size, share)
+    db = work / f"nightly-{size}.duckdb"
+    for leftover in work.glob(f"nightly-{size}.*"):
+        leftover.unlink()
+    print(f"[{size} nightly] night 0 (cold) ...", flush=True)
+    first = run_job(history, work, f"{size}-night-0", db=db)
+    print(f"[{size} nightly] night 1 (the increment) ...", flush=True)
+    second = run_job(night, work, f"{size}-night-1", db=db)
+    for leftover in work.glob(f"nightly-{size}.*"):
+        leftover.unlink()
+    return {"size": size, "share": share, "night_0": first, "night_1": second}
 
 
 def machine() -> dict:
@@ -131,7 +194,14 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--sizes", default="1m,10m,100m")
-    p.add_argument("--baseline-sizes", default="1m,10m")
+    p.add_argument("--baseline-sizes", default="10m")
+    p.add_argument(
+        "--baseline",
+        help="the analysts' baseline script (default: $CLAIMS_AUDIT_BASELINE); "
+        "without one the baseline is not run",
+    )
+    p.add_argument("--nightly-size", default="", help="measure the nightly increment at this size")
+    p.add_argument("--nightly-share", type=float, default=0.003)
     p.add_argument("--csv-size", default="10m")
     p.add_argument("--spark-sizes", default="", help="also run --engine spark at these sizes")
     p.add_argument("--spark-master", default=f"local[{os.cpu_count()}]")
@@ -145,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     args.data_dir.mkdir(parents=True, exist_ok=True)
     args.work_dir.mkdir(parents=True, exist_ok=True)
+    baseline = baseline_script(args.baseline)
+    if baseline is None and args.baseline_sizes:
+        print("no baseline script (--baseline or CLAIMS_AUDIT_BASELINE): not run", flush=True)
 
     results = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -163,15 +236,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"[{size}] claims-audit run ...", flush=True)
         entry["run"] = run_job(data, args.work_dir, size)
-        if size in baseline_sizes:
+        if size in baseline_sizes and baseline is not None:
             print(f"[{size}] baseline (pandas + GX on pandas) ...", flush=True)
             entry["baseline"] = measure(
-                [
-                    PY,
-                    "bench/baseline_pandas.py",
-                    str(data),
-                    str(args.work_dir / f"baseline-{size}.csv"),
-                ],
+                [PY, str(baseline), str(data), str(args.work_dir / f"baseline-{size}")],
                 args.work_dir / f"baseline-{size}.log",
             )
         if size in spark_sizes:
@@ -191,6 +259,11 @@ def main(argv: list[str] | None = None) -> int:
             round(lines_of(args.csv_size) / res["seconds"]) if res["rc"] == 0 else None
         )
         results["csv"] = {"size": args.csv_size, "run": res}
+        save(results, args.results)
+    if args.nightly_size:
+        results["nightly"] = nightly(
+            args.data_dir, args.work_dir, args.nightly_size, args.nightly_share
+        )
     save(results, args.results)
     print(f"results in {args.results} and BENCHMARKS.md", flush=True)
     return 0
@@ -283,10 +356,103 @@ def render(results: dict) -> str:
             f"CSV input, {results['csv']['size']} lines: {c['seconds']:.1f} s, "
             f"{c.get('lines_per_second') or 0:,} lines per second, peak RSS {c['peak_mb']:,} MB.",
         ]
+    if "nightly" in results:
+        out += render_nightly(results)
+    out += render_targets(results)
     analysis = REPO / "bench" / "ANALYSIS.md"
     if analysis.exists():
         out += ["", analysis.read_text().rstrip()]
     return "\n".join(out) + "\n"
+
+
+def render_nightly(results: dict) -> list[str]:
+    n = results["nightly"]
+    first, second = n["night_0"], n["night_1"]
+    cold = results["sizes"].get(n["size"], {}).get("run")
+    out = [
+        "",
+        f"Nightly increment on the {n['size']} data set split by load date (bench/nightly.py: "
+        f"the history, then one new file per table with {n['share']:.1%} of the lines), "
+        "one database:",
+        "",
+        "| night | files (validated) | medical lines validated | time | peak RSS | stages |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for label, r in (("0: the history, cold", first), ("1: the increment", second)):
+        if r["rc"] != 0:
+            out.append(f"| {label} | - | - | failed (exit {r['rc']}) | - | - |")
+            continue
+        stages = ", ".join(f"{k} {v:.1f}" for k, v in r.get("stages", {}).items() if ":" not in k)
+        out.append(
+            f"| {label} | {r.get('files', 0):,} ({r.get('files_validated', 0):,}) | "
+            f"{r.get('lines_validated', 0):,} | {r['seconds']:.1f} s | {r['peak_mb'] or 0:,} MB | "
+            f"{stages} |"
+        )
+    if cold and cold["rc"] == 0 and second["rc"] == 0:
+        out += [
+            "",
+            f"Night 1 took {second['seconds'] / cold['seconds']:.1%} of the cold "
+            f"{n['size']} run ({cold['seconds']:.1f} s).",
+        ]
+    return out
+
+
+def render_targets(results: dict) -> list[str]:
+    """Issue 14's targets against this session's measurements."""
+    sizes = results["sizes"]
+
+    def ok(value: float | None, limit: float, at_most: bool = True) -> str:
+        if value is None:
+            return "not measured"
+        return "yes" if (value <= limit if at_most else value >= limit) else "no"
+
+    rows = []
+    ten, hundred = sizes.get("10m"), sizes.get("100m")
+    if ten and ten["run"]["rc"] == 0:
+        run, floor, base = ten["run"], ten["floor"], ten.get("baseline")
+        speedup = base["seconds"] / run["seconds"] if base and base["rc"] == 0 else None
+        rows.append(
+            ("10M cold at least 5x faster than the baseline",
+             f"{speedup:.1f}x" if speedup else "baseline not run", ok(speedup, 5, False))
+        )  # fmt: skip
+        ratio = run["seconds"] / floor["seconds"]
+        rows.append(("10M cold at most 6x the floor", f"{ratio:.1f}x", ok(ratio, 6)))
+    if hundred and hundred["run"]["rc"] == 0:
+        run, floor = hundred["run"], hundred["floor"]
+        ratio = run["seconds"] / floor["seconds"]
+        rows.append(("100M cold at most 5x the floor", f"{ratio:.1f}x", ok(ratio, 5)))
+        peak = (run["peak_mb"] or 0) / 1024
+        rows.append(("100M peak memory at most 3 GB", f"{peak:.1f} GB", ok(peak, 3)))
+        if ten and ten["run"]["rc"] == 0 and ten["run"]["peak_mb"]:
+            growth = run["peak_mb"] / ten["run"]["peak_mb"]
+            rows.append(("100M peak at most 2x the 10M peak", f"{growth:.1f}x", ok(growth, 2)))
+    n = results.get("nightly")
+    if n and n["night_1"]["rc"] == 0:
+        night = n["night_1"]["seconds"]
+        rows.append(
+            (f"nightly increment on the {n['size']} history at most 30 s", f"{night:.1f} s",
+             ok(night, 30))
+        )  # fmt: skip
+        cold = sizes.get(n["size"], {}).get("run")
+        if cold and cold["rc"] == 0:
+            share = night / cold["seconds"]
+            rows.append(("... and at most 15% of the cold run", f"{share:.1%}", ok(share, 0.15)))
+    if "csv" in results and results["csv"]["run"]["rc"] == 0:
+        rate = results["csv"]["run"].get("lines_per_second")
+        rows.append(
+            (f"CSV at {results['csv']['size']}: at least 300,000 lines per second",
+             f"{rate:,}", ok(rate, 300_000, False))
+        )  # fmt: skip
+    if not rows:
+        return []
+    return [
+        "",
+        "Targets (issue 14), from this session:",
+        "",
+        "| target | measured | met? |",
+        "|---|---:|---|",
+        *(f"| {t} | {m} | {v} |" for t, m, v in rows),
+    ]
 
 
 if __name__ == "__main__":

@@ -76,3 +76,69 @@ def _json(value: Any) -> Any:
 def _first(exc: Exception) -> str:
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
+
+
+# ---------------------------------------------------------------- for notebooks
+
+# The audited cohort's tables (contract, "Outputs"): readable by name with `cohort`.
+COHORT_TABLES = (
+    "medical_claim",
+    "pharmacy_claim",
+    "eligibility",
+    "procedure",
+    "encounter",
+    "condition",
+    "practitioner",
+)
+
+
+class AuditDatabase:
+    """The audit database, read-only, for analysts' notebooks: tables as polars DataFrames.
+
+        from jobs.query import AuditDatabase
+
+        with AuditDatabase("audits/audit.duckdb") as audit:
+            findings = audit.findings()                 # the latest successful run's
+            claims = audit.cohort("medical_claim")      # the audited cohort's lines
+            rates = audit.sql("select rule_id, count(*) as n from findings group by all")
+
+    Opening never blocks or breaks the nightly run (it publishes a new file; an open
+    connection keeps reading the one it opened).
+    """
+
+    def __init__(self, db: str | Path) -> None:
+        path = Path(db)
+        if not path.exists():
+            raise InputError(f"no audit database at {path}")
+        try:
+            self.con = duckdb.connect(str(path), read_only=True)
+        except duckdb.Error as exc:
+            raise InputError(f"{path}: cannot be opened read-only ({_first(exc)})") from None
+
+    def sql(self, query: str, params: dict[str, Any] | list[Any] | None = None) -> Any:
+        """The result of one read-only SQL statement as a polars DataFrame (through Arrow,
+        without a copy through Python objects)."""
+        import polars as pl
+
+        return pl.from_arrow(self.con.execute(query, params).to_arrow_table())
+
+    def findings(self) -> Any:
+        """``findings`` (= exceptions.csv of the latest successful run), in a stable order."""
+        return self.sql(
+            "select * from findings order by rule_id, data_source, claim_id, claim_line_number"
+        )
+
+    def cohort(self, table: str = "medical_claim") -> Any:
+        """One table of the audited cohort (practitioner: whole), in file and record order."""
+        if table not in COHORT_TABLES:
+            raise ValueError(f"{table!r} is not a cohort table ({', '.join(COHORT_TABLES)})")
+        return self.sql(f"select * from {table} order by source_file, record_number")
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> AuditDatabase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
