@@ -373,7 +373,8 @@ class _Job:
             )
         quarantine.build_rejections(con, present, self.run_id, reuse.CARRIED_REJECTED)
         self._quarantine(present)
-        load.write_coverage(con, self.files, [c["code"] for c in out_of_scope_codes()])
+        codes = [c["code"] for c in out_of_scope_codes()]
+        scan.write_coverage(con, "medical_claim" in self.files, codes)
         self.manifest["cohort"] = load.finalize_tables(con, self.files, self._esi_codes())
         scan.drop_scan_tables(con)
         con.execute("drop table if exists rejected_keys")

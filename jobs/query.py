@@ -120,7 +120,7 @@ class AuditDatabase:
         without a copy through Python objects)."""
         import polars as pl
 
-        return pl.from_arrow(self.con.execute(query, params).to_arrow_table())
+        return pl.from_arrow(self.con.sql(query, params=params).to_arrow_table())
 
     def findings(self) -> Any:
         """``findings`` (= exceptions.csv of the latest successful run), in a stable order."""

@@ -397,58 +397,6 @@ def staged_sql(
     )
 
 
-def fast_staged(column: schema.Column, raw: str) -> tuple[str, str]:
-    """(typed value, ``__invalid`` text) of `column` from the raw text expression `raw`,
-    exactly as `staged_sql` stages them, with a cheap path for the common shapes.
-
-    `staged_sql` gates every conversion with regular expressions, which cost more per
-    row than reading the column; here the plain shapes (the three date layouts, unsigned
-    or negative digits with at most one dot) convert without one and only the rest goes
-    the staging's way. Same values for every input (tests/ingest/test_fast_staged.py).
-    For a column that is not converted: its normalized text and NULL.
-    """
-    if not column.converted:
-        return _normalized(column, raw), "null"
-    x = f"({raw})"
-    text = f"nullif(trim({x}), '')"  # what _normalized gives for a converted kind
-    exact = _converted(column, text)
-    digits = f"not {x} glob '*[!0-9.]*' and not {x} glob '*.*.*'"
-    if column.kind == schema.DATE:  # ca_parse_date's layouts; year 0000 is no date
-        d = "[0-9]"
-        slashed = " or ".join(f"{x} glob '{m}/{n}/{d * 4}'" for m in (d, d * 2) for n in (d, d * 2))
-        shapes = [
-            (f"{x} glob '{d * 4}-{d * 2}-{d * 2}' and not starts_with({x}, '0000')",
-             f"try_cast({x} as date)"),
-            (f"{x} glob '{d * 8}' and not starts_with({x}, '0000')",
-             f"cast(try_strptime({x}, '%Y%m%d') as date)"),
-            (f"({slashed}) and not ends_with({x}, '/0000')",
-             f"cast(try_strptime({x}, '%m/%d/%Y') as date)"),
-        ]  # fmt: skip
-    elif column.kind == schema.AMOUNT:  # AMOUNT_REGEX allows 15 integer digits
-        cast = f"try_cast({x} as decimal(18, 2))"
-        shapes = [
-            (f"{x} glob '[0-9]*' and {digits} and length({x}) <= 15", cast),
-            (
-                f"{x} glob '-[0-9]*' and not substr({x}, 2) glob '*[!0-9.]*' "
-                f"and not {x} glob '*.*.*' and length({x}) <= 16",
-                cast,
-            ),
-        ]
-    elif column.kind == schema.NUMBER:
-        shapes = [(f"{x} glob '[0-9]*' and {digits}", f"try_cast({x} as double)")]
-    else:  # line number: 1 to 9 digits, not all zeros
-        shapes = [
-            (
-                f"{x} glob '[0-9]*' and not {x} glob '*[!0-9]*' and length({x}) <= 9 "
-                f"and {x} glob '*[1-9]*'",
-                f"try_cast({x} as integer)",
-            )
-        ]
-    whens = " ".join(f"when {shape} then {cast}" for shape, cast in shapes)
-    typed = f"(case when {x} is null then null {whens} else {exact} end)"
-    return typed, f"(case when {typed} is null then {text} end)"
-
-
 def create_staged_table(con: duckdb.DuckDBPyConnection, table: Table, run_id: str) -> None:
     """Write ``stg_<table>`` (see `staged_sql`)."""
     con.execute(f"create table stg_{table.name} as {staged_sql(table, run_id)}")
@@ -524,54 +472,6 @@ def finalize_tables(
     return kept
 
 
-def create_coverage_table(con: duckdb.DuckDBPyConnection) -> None:
-    """Table ``input_coverage`` (see `write_coverage`), empty."""
-    con.execute(
-        """
-        create or replace table input_coverage (
-            n_claim_lines bigint, first_service_date date, last_service_date date,
-            n_out_of_scope_lines bigint, out_of_scope_paid_amount decimal(38, 2)
-        )
-        """
-    )
-
-
-def write_coverage(
-    con: duckdb.DuckDBPyConnection, files: dict[str, list[SourceFile]], codes: list[str]
-) -> None:
-    """Table ``input_coverage``: what the accepted medical claims of the run cover, which
-    the cohort alone cannot say: the claim lines, their first and last service date, and
-    the lines (and paid amount) whose code is one of `codes` (the report's out-of-scope
-    codes). One pass over the medical claims' four columns, rejected rows left out, each
-    value converted exactly as staged (`fast_staged`)."""
-    table = TABLES["medical_claim"]
-    create_coverage_table(con)
-    if "medical_claim" not in files:
-        con.execute("insert into input_coverage values (0, null, null, 0, null)")
-        return
-    line_date = fast_staged(table.column("claim_line_start_date"), "claim_line_start_date")[0]
-    claim_date = fast_staged(table.column("claim_start_date"), "claim_start_date")[0]
-    hcpcs = fast_staged(table.column("hcpcs_code"), "hcpcs_code")[0]
-    paid = fast_staged(table.column("paid_amount"), "paid_amount")[0]
-    con.execute(
-        f"""
-        insert into input_coverage
-        with accepted as (
-            select coalesce({line_date}, {claim_date}) as service_date,
-                   {hcpcs} in (select unnest($codes)) as is_out_of_scope,
-                   {paid} as paid_amount
-            from raw_medical_claim as s
-            where {_accepted("s", table)}
-        )
-        select count(*), min(service_date), max(service_date),
-               count(*) filter (where is_out_of_scope),
-               sum(paid_amount) filter (where is_out_of_scope)
-        from accepted
-        """,
-        {"codes": codes},
-    )
-
-
 def create_empty_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     con.execute(schema.create_table_sql(table))
 
@@ -595,11 +495,9 @@ __all__ = [
     "create_staged_table",
     "create_support_tables",
     "drop_raw",
-    "fast_staged",
     "finalize_tables",
     "install_macros",
     "load_raw",
     "read_tables",
     "staged_sql",
-    "write_coverage",
 ]

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from jobs import __version__
 from jobs import pipeline as duck_pipeline
 from jobs.errors import AuditError
-from jobs.ingest import fingerprint, load, schema
+from jobs.ingest import fingerprint, schema
 from jobs.ingest.schema import TABLES
 from jobs.log import Log
 from jobs.pipeline import RunResult, new_run_id
@@ -44,7 +44,7 @@ from jobs.publish.lock import writer_lock
 from jobs.publish.outputs import OUTPUT_NAMES
 from jobs.report.context.summary import out_of_scope_codes
 from jobs.spark.session import error_line
-from jobs.validation import quarantine, reuse, suites
+from jobs.validation import quarantine, reuse, scan, suites
 from jobs.validation import validate as duck_validate
 
 if TYPE_CHECKING:
@@ -350,11 +350,11 @@ class _SparkJob(duck_pipeline._Job):
 
     def _collect_cohort(self, store: Any) -> None:
         """The audited cohort and practitioner (jobs.ingest.load.finalize_tables) and the
-        coverage (jobs.ingest.load.write_coverage) into the local database."""
+        coverage (jobs.validation.scan.write_coverage) into the local database."""
         from jobs.spark import stage
 
         con = self._con()
-        load.create_coverage_table(con)
+        scan.create_coverage_table(con)
         codes = [c["code"] for c in out_of_scope_codes()]
         store(con, "_claims_audit_coverage", self.spark.sql(stage.coverage_sql(codes)))
         con.execute("insert into input_coverage select * from _claims_audit_coverage")

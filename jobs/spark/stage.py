@@ -288,7 +288,7 @@ def cohort_rows(spark: SparkSession, table: Table, persons: DataFrame) -> DataFr
 
 
 def coverage_sql(codes: list[str]) -> str:
-    """jobs.ingest.load.write_coverage's numbers from the loaded medical claims (Spark SQL)."""
+    """jobs.validation.scan.write_coverage's numbers from the loaded medical claims (Spark SQL)."""
     listed = ", ".join(lit(c) for c in codes) or "null"
     return f"""
         select count(*) as n_claim_lines, min(service_date) as first_service_date,

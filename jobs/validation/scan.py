@@ -10,14 +10,16 @@ jobs.validation.suites next to the check):
   raw values of each value check's columns (files being validated only), the coarse
   keys that occur more than once (every file: duplicates span files), and, for medical
   claims, the persons with an ESI line (every file: the cohort's candidates).
-* the value checks run on the distinct values, staged exactly as the rows are: the
-  result is each column's list of bad raw values (a few, usually none).
+* the value checks run on the distinct values, staged exactly as rows are
+  (`load.staged_sql`): the result is each check's bad raw values (a few, usually
+  none). Staging a value once instead of once per row is what makes the checks cheap:
+  the staging's regular expressions cost more per row than reading the column.
 * **pass 2**, one select over every file writing ``stg_<table>``: the rows of the files
-  being validated that hold a bad value, miss an identifier or fail a row check (on
-  exactly-staged values of the few columns those checks read, `load.fast_staged`), the
-  rows whose coarse key is repeated, and the rows of the cohort's candidates; each
-  staged as `load.staged_sql` stages it, with its original text as JSON for the
-  rejected rows.
+  being validated that hold a bad value, miss an identifier or may fail a row check
+  (its prefilter, on the text as read, converted the cheap way: a row whose values do
+  not all convert is a candidate by its value checks anyway), the rows whose coarse key
+  is repeated, and the rows of the cohort's candidates; each staged as
+  `load.staged_sql` stages it, with its original text as JSON for the rejected rows.
 
 Every row a check can fail is in ``stg_<table>`` (a superset: Great Expectations decides),
 so validating ``stg_<table>`` gives the same row issues as validating every row; the
@@ -53,8 +55,7 @@ class ValueCheck:
 
 @dataclass(frozen=True)
 class RowCheck:
-    condition: str
-    columns: tuple[str, ...]
+    condition: str  # on the row's text as read (jobs.validation.suites `_rows`)
 
 
 @dataclass
@@ -90,14 +91,9 @@ def scan_plan(table: Table, suite: dict[str, Any] | None = None) -> ScanPlan:
                 if columns[0] not in plan.missing_ids:
                     plan.missing_ids.append(columns[0])
                 continue
-            if all(table.column(c).converted for c in columns):
-                # dates, amounts, numbers: cheaper to convert row by row (load.fast_staged)
-                # than to group their many distinct values
-                plan.rows.append(RowCheck(prefilter["bad"], columns))
-                continue
             conditions.setdefault(columns, []).append(prefilter["bad"])
         elif "row" in prefilter:
-            plan.rows.append(RowCheck(prefilter["row"], tuple(prefilter["columns"])))
+            plan.rows.append(RowCheck(prefilter["row"]))
         elif prefilter.get("keys"):
             plan.keys = True
         else:
@@ -118,10 +114,6 @@ class ScanResult:
     bad_values: dict[tuple[str, ...], int] = field(default_factory=dict)  # columns -> count
     null_bad: set[str] = field(default_factory=set)
     candidates: int | None = None  # medical claims: persons with an ESI line
-
-
-def _raw(i: int) -> str:
-    return f"_ca_raw_{i}"
 
 
 def _bad_table(table: Table, i: int) -> str:
@@ -180,14 +172,13 @@ def pass1(
     only = _file_filter(validated)
     exprs: list[str] = []
     sets: list[list[str]] = []
+
     if only != "false":
         for i, check in enumerate(plan.values):
-            names = []
-            for j, column in enumerate(check.columns):
-                name = f"_ca_v{i}_{j}"
+            names = [f"_ca_v{i}_{j}" for j in range(len(check.columns))]
+            for name, column in zip(names, check.columns, strict=True):
                 value = q(column) if only is None else f"case when {only} then {q(column)} end"
                 exprs.append(f"{value} as {name}")
-                names.append(name)
             sets.append(names)
     key = coarse_key(table)
     if plan.keys and key:
@@ -246,33 +237,47 @@ def pass1(
     return result
 
 
+def _staged_distinct(
+    con: duckdb.DuckDBPyConnection, table: Table, given: dict[str, str], distinct: str
+) -> tuple[str, str]:
+    """Number the rows of `distinct` (temporary table ``_ca_distinct``, column ``_ca_id``)
+    and return (that table, `load.staged_sql` over it): its columns `given` (contract
+    column -> column of `distinct`) as the raw text, the rest NULL, ``_ca_id`` as the
+    record number."""
+    con.execute(
+        f"create or replace temp table _ca_distinct as "
+        f"select row_number() over () as _ca_id, * from {distinct}"
+    )
+    columns = ", ".join(
+        f"{given[c.name]} as {q(c.name)}" if c.name in given else f"null::varchar as {q(c.name)}"
+        for c in table.columns
+    )
+    source = (
+        f"(select 'distinct values' as source_file, _ca_id as record_number, {columns} "
+        "from _ca_distinct)"
+    )
+    return "_ca_distinct", load.staged_sql(table, "scan", source=source)
+
+
 def _bad_values(
     con: duckdb.DuckDBPyConnection, plan: ScanPlan, i: int, check: ValueCheck, distinct: str
 ) -> None:
     """``_ca_bad_<table>_<i>``: the distinct raw values (columns ``_ca_v0``...) that fail
     one of the check's conditions once staged exactly as `load.staged_sql` stages rows."""
-    table = plan.table
     raw = [f"_ca_v{i}_{j}" for j in range(len(check.columns))]
-    given = dict(zip(check.columns, raw, strict=True))
-    columns = ", ".join(
-        f"{given[c.name]} as {q(c.name)}" if c.name in given else f"null::varchar as {q(c.name)}"
-        for c in table.columns
+    numbered, staged = _staged_distinct(
+        con, plan.table, dict(zip(check.columns, raw, strict=True)), distinct
     )
-    numbered = f"(select row_number() over () as _ca_id, * from {distinct}) as d"
-    source = (
-        f"(select 'distinct values' as source_file, _ca_id as record_number, {columns} "
-        f"from {numbered})"
-    )
-    staged = load.staged_sql(table, "scan", source=source)
     bad = " or ".join(f"({b})" for b in check.bad)
     picked = ", ".join(f"{r} as _ca_v{j}" for j, r in enumerate(raw))
     con.execute(
         f"""
-        create or replace temp table {_bad_table(table, i)} as
+        create or replace temp table {_bad_table(plan.table, i)} as
         select {picked} from {numbered}
         where _ca_id in (select record_number from ({staged}) as s where {bad})
         """
     )
+    con.execute(f"drop table {numbered}")
 
 
 def _count(con: duckdb.DuckDBPyConnection, name: str) -> int:
@@ -296,90 +301,47 @@ def pass2(
     table kept whole, practitioner); cohort: keep the rows of the cohort's candidates
     (`CANDIDATES`, when the table has person_id)."""
     table = plan.table
-    names = table.column_names
-    position = {name: i for i, name in enumerate(names)}
     only = _file_filter(validated)
     checks: list[str] = []
     if only != "false":
-        for name in plan.missing_ids:
-            raw = _raw(position[name])
-            checks.append(f"{raw} is null or {raw} < '!'")  # blank or leading space: maybe missing
+        for name in plan.missing_ids:  # blank, or a leading blank: maybe missing
+            checks.append(f"{q(name)} is null or {q(name)} < '!'")
         for i, check in enumerate(plan.values):
             if check.columns not in found.bad_values:
                 continue
-            refs = [_raw(position[c]) for c in check.columns]
-            if len(refs) == 1:
-                checks.append(f"{refs[0]} in (select _ca_v0 from {_bad_table(table, i)})")
+            if len(check.columns) == 1:
+                column = q(check.columns[0])
+                checks.append(f"{column} in (select _ca_v0 from {_bad_table(table, i)})")
                 if check.columns[0] in found.null_bad:
-                    checks.append(f"{refs[0]} is null")
+                    checks.append(f"{column} is null")
             else:
                 same = " and ".join(
-                    f"b._ca_v{j} is not distinct from {r}" for j, r in enumerate(refs)
+                    f"b._ca_v{j} is not distinct from r.{q(c)}" for j, c in enumerate(check.columns)
                 )
                 checks.append(f"exists (select 1 from {_bad_table(table, i)} as b where {same})")
-        checks += [f"({r.condition})" for r in plan.rows]
-    fast = _fast_columns(plan, only)
+        checks += [r.condition for r in plan.rows]
     keep = []
     if checks:
         terms = " or ".join(f"({c})" for c in checks)
         keep.append(terms if only is None else f"({only} and ({terms}))")
-    key = coarse_key(table, {n: _raw(i) for n, i in position.items()})
+    key = coarse_key(table)
     if plan.keys and key and found.repeated_keys:
         keep.append(f"({key[0]} and {key[1]} in (select _ca_key from {_repeated_table(table)}))")
-    if cohort and "person_id" in position and _exists(con, CANDIDATES):
-        keep.append(
-            f"nullif(trim({_raw(position['person_id'])}), '') "
-            f"in (select person_id from {CANDIDATES})"
-        )
+    if cohort and "person_id" in table.column_names and _exists(con, CANDIDATES):
+        keep.append(f"nullif(trim(person_id), '') in (select person_id from {CANDIDATES})")
     if keep_all:
         keep = ["true"]
     where = " or ".join(keep) if keep else "false"
-    raw_columns = ", ".join(f"{q(n)} as {_raw(i)}" for i, n in enumerate(names))
-    original = ", ".join(f"{lit(n)}, {_raw(i)}" for i, n in enumerate(names))
+    original = ", ".join(f"{lit(n)}, r.{q(n)}" for n in table.column_names)
     kept = f"""(
-        select source_file, record_number,
-               {", ".join(f"{_raw(i)} as {q(n)}" for i, n in enumerate(names))},
-               cast(json_object({original}) as varchar) as {ORIGINAL}
-        from (
-            select source_file, record_number, {raw_columns}{fast}
-            from raw_{table.name}
-        ) as f
+        select r.*, cast(json_object({original}) as varchar) as {ORIGINAL}
+        from raw_{table.name} as r
         where {where}
     )"""
     staged = load.staged_sql(table, run_id, source=kept, passthrough=(ORIGINAL,))
     con.execute(f"drop table if exists stg_{table.name}")
     con.execute(f"create table stg_{table.name} as {staged}")
     return _count(con, f"stg_{table.name}")
-
-
-def _fast_columns(plan: ScanPlan, only: str | None) -> str:
-    """The staged values of the columns the row checks read, named as staged (exact:
-    `load.fast_staged`), computed for the rows of the validated files only."""
-    table = plan.table
-    wanted = dict.fromkeys(c for r in plan.rows for c in r.columns)
-    if not wanted or only == "false":
-        return ""
-    staged: dict[str, str] = {}
-
-    def typed(name: str) -> str:
-        if name not in staged:
-            column = table.column(name)
-            staged[name], staged[schema.invalid_column(name)] = load.fast_staged(column, q(name))
-        return staged[name]
-
-    for name in wanted:
-        if name == "service_date":  # medical claims: the line's start date, else the claim's
-            staged[name] = (
-                f"coalesce({typed('claim_line_start_date')}, {typed('claim_start_date')})"
-            )
-        else:
-            typed(name)
-    out = []
-    for name, expr in staged.items():
-        if expr == "null":
-            continue
-        out.append(f"{expr if only is None else f'case when {only} then {expr} end'} as {q(name)}")
-    return "".join(f", {e}" for e in out)
 
 
 def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -397,3 +359,52 @@ def drop_scan_tables(con: duckdb.DuckDBPyConnection) -> None:
         "escape '\\'"
     ).fetchall():
         con.execute(f"drop table if exists {q(name)}")
+
+
+def create_coverage_table(con: duckdb.DuckDBPyConnection) -> None:
+    """Table ``input_coverage`` (see `write_coverage`), empty."""
+    con.execute(
+        """
+        create or replace table input_coverage (
+            n_claim_lines bigint, first_service_date date, last_service_date date,
+            n_out_of_scope_lines bigint, out_of_scope_paid_amount decimal(38, 2)
+        )
+        """
+    )
+
+
+def write_coverage(con: duckdb.DuckDBPyConnection, present: bool, codes: list[str]) -> None:
+    """Table ``input_coverage``: what the accepted medical claims of the run cover, which
+    the cohort alone cannot say: the claim lines, their first and last service date, and
+    the lines (and paid amount) whose code is one of `codes` (the report's out-of-scope
+    codes). One pass over four columns of the medical claims, rejected rows left out; an
+    accepted row's values all convert, so the cheap conversions give the staged values.
+
+    present: whether the run has medical claims (else one row of zeros)."""
+    create_coverage_table(con)
+    if not present:
+        con.execute("insert into input_coverage values (0, null, null, 0, null)")
+        return
+    con.execute(
+        """
+        insert into input_coverage
+        with accepted as (
+            select coalesce(ca_loose_date(claim_line_start_date),
+                            ca_loose_date(claim_start_date)) as service_date,
+                   upper(nullif(trim(hcpcs_code), '')) in (select unnest($codes))
+                       as is_out_of_scope,
+                   try_cast(paid_amount as decimal(18, 2)) as paid_amount
+            from raw_medical_claim as r
+            where not exists (
+                select 1 from rejected_keys as k
+                where k.table_name = 'medical_claim' and k.source_file = r.source_file
+                    and k.record_number = r.record_number
+            )
+        )
+        select count(*), min(service_date), max(service_date),
+               count(*) filter (where is_out_of_scope),
+               sum(paid_amount) filter (where is_out_of_scope)
+        from accepted
+        """,
+        {"codes": codes},
+    )

@@ -199,10 +199,20 @@ def _values(columns: list[str], bad: str) -> dict[str, Any]:
     return {"values": list(columns), "bad": _plain(bad)}
 
 
-def _rows(condition: str, columns: list[str]) -> dict[str, Any]:
-    """Prefilter of a check across the columns of one row: `condition` on their staged
-    values holds for every row the check can fail."""
-    return {"row": _plain(condition), "columns": list(columns)}
+def _rows(condition: str) -> dict[str, Any]:
+    """Prefilter of a check across the columns of one row: `condition` on the row's text
+    as read (the contract's column names) holds for every row the check can fail whose
+    values all convert (a row with a value that does not convert is a candidate anyway,
+    by its value checks), so it may convert the cheap way (`ca_loose_date`, `try_cast`)."""
+    return {"row": _plain(condition)}
+
+
+def _loose_date(column: str) -> str:
+    return f"ca_loose_date({column})"
+
+
+def _loose_amount(column: str) -> str:
+    return f"try_cast({column} as decimal(18, 2))"
 
 
 # Prefilter of a check that spans the files of a run (duplicate keys).
@@ -334,7 +344,7 @@ def _dates_out_of_order(start: str, end: str, what: str) -> dict[str, Any]:
         f"The {what} ends ({end}) before it starts ({start}).",
         f"{end} < {start}",
         f"cast({start} as varchar) || ' > ' || cast({end} as varchar)",
-        prefilter=_rows(f"{end} < {start}", [start, end]),
+        prefilter=_rows(f"{_loose_date(end)} < {_loose_date(start)}"),
     )
 
 
@@ -591,8 +601,11 @@ def _medical_claim() -> list[dict[str, Any]]:
     )
     exps.append(_dates_out_of_order("claim_start_date", "claim_end_date", "claim"))
     exps.append(_dates_out_of_order("claim_line_start_date", "claim_line_end_date", "claim line"))
+
+    def inconsistent(lower: str, higher: str) -> str:
+        return f"{lower} >= 0 and {higher} >= 0 and {lower} > {higher}"
+
     for lower, higher in (("paid_amount", "allowed_amount"), ("allowed_amount", "charge_amount")):
-        inconsistent = f"{lower} >= 0 and {higher} >= 0 and {lower} > {higher}"
         exps.append(
             _sql(
                 "amounts_inconsistent",
@@ -600,12 +613,16 @@ def _medical_claim() -> list[dict[str, Any]]:
                 lower,
                 f"{lower} is greater than {higher} (both present and not negative).",
                 # both staged as DECIMAL(18, 2)
-                inconsistent,
+                inconsistent(lower, higher),
                 f"'{lower} ' || {lower} || ' > {higher} ' || {higher}",
-                prefilter=_rows(inconsistent, [lower, higher]),
+                prefilter=_rows(inconsistent(_loose_amount(lower), _loose_amount(higher))),
             )
         )
     service_date = "service_date"  # staged: claim_line_start_date, else claim_start_date
+    loose_service_date = (
+        f"coalesce({_loose_date('claim_line_start_date')}, {_loose_date('claim_start_date')})"
+    )
+    code = "upper(nullif(trim(hcpcs_code), ''))"  # as staged
     exps.append(
         _sql_on_values(
             "code_not_valid_on_date",
@@ -621,10 +638,17 @@ def _medical_claim() -> list[dict[str, Any]]:
       and {service_date} <= coalesce(v.valid_to, date '9999-12-31'))""",
             f"hcpcs_code || ' on ' || cast({service_date} as varchar)",
             rows=f"hcpcs_code in (select code from {CODE_VALIDITY_TABLE})",
-            # candidates: every line whose code has validity dates (a superset; evaluating
-            # the dates row by row would decorrelate the subquery over every line)
+            # the same test row by row, only on the lines whose code has validity dates (a
+            # correlated subquery would be decorrelated over every line)
             prefilter=_rows(
-                f"hcpcs_code in (select code from {CODE_VALIDITY_TABLE})", ["hcpcs_code"]
+                f"""case when {code} in (select code from {CODE_VALIDITY_TABLE})
+    then coalesce(len(list_filter(
+        (select list({{'code': code, 'valid_from': valid_from, 'valid_to': valid_to}})
+         from {CODE_VALIDITY_TABLE}),
+        lambda v: v.code = {code}
+            and {loose_service_date} >= coalesce(v.valid_from, date '0001-01-01')
+            and {loose_service_date} <= coalesce(v.valid_to, date '9999-12-31'))) = 0, false)
+    else false end"""
             ),
         )
     )

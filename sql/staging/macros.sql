@@ -9,6 +9,12 @@
 --   ca_ndc11(text)       -> VARCHAR: an NDC as 11 digits (dashed 4-4-2, 5-3-2
 --                           and 5-4-1 forms padded the standard way); the
 --                           trimmed input when it is none of the known forms.
+--   ca_loose_date(text)  -> DATE: the date ca_parse_date gives for every text it
+--                           accepts, without its regular expressions (DuckDB's
+--                           cast, then the two other layouts); it may also give
+--                           a date for a text ca_parse_date rejects. For rows
+--                           already known valid, and for the validation scan's
+--                           row checks (jobs/validation/scan.py).
 
 create or replace macro ca_parse_date(value) as (
     case
@@ -51,4 +57,12 @@ create or replace macro ca_ndc11(value) as (
             then substr(value, 1, 5) || substr(value, 7, 4) || '0' || substr(value, 12, 1)
         else value
     end
+);
+
+create or replace macro ca_loose_date(value) as (
+    coalesce(
+        try_cast(value as date),
+        cast(try_strptime(trim(value), '%Y%m%d') as date),
+        cast(try_strptime(trim(value), '%m/%d/%Y') as date)
+    )
 );

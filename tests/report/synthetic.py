@@ -609,7 +609,7 @@ def _write(
 
     con.execute(schema.create_table_sql(schema.TABLES["medical_claim"]))
     _insert(con, "medical_claim", claim_rows, list(claim_rows[0]))
-    # what the run counts while reading (jobs.ingest.load.write_coverage): here the whole
+    # what the run counts while reading (jobs.validation.scan.write_coverage): here the whole
     # medical_claim table stands for the accepted lines
     con.execute(
         """

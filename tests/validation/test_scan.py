@@ -148,3 +148,63 @@ def test_every_expectation_declares_how_its_rows_are_found():
 def test_staged_sql_reads_another_source():
     sql = load.staged_sql(TABLES["eligibility"], "r", source="(select 1) as s", passthrough=("x",))
     assert "from (select 1) as s" in sql and sql.count('"x"') == 2
+
+
+DATES = [
+    "2023-01-05", "2023-1-5", "2024-02-29", "20230105", "1/5/2023", "01/05/2023",
+    "12/31/1999", " 2023-01-05", "2023-01-05 ", " 20230105 ", " 1/5/2023", "9999-12-31",
+    "0001-01-01", "2023-02-29", "2023-13-01", "0000-01-01", "00000105", "1/1/0000",
+    "2023/01/05", "2023-01-05T10:00", "yesterday", "", " ", None,
+]  # fmt: skip
+
+
+def test_the_loose_date_is_the_staged_date_of_every_valid_text(con):
+    """ca_loose_date (the scan's row checks, the coverage of accepted rows) gives the date
+    ca_parse_date gives whenever ca_parse_date accepts the text (issue 14)."""
+    rows = con.execute(
+        "select x, ca_parse_date(nullif(trim(x), '')), ca_loose_date(x) "
+        "from (select unnest($d) as x)",
+        {"d": DATES},
+    ).fetchall()
+    valid = [(x, exact, loose) for x, exact, loose in rows if exact is not None]
+    assert len(valid) >= 12
+    assert all(exact == loose for _, exact, loose in valid), valid
+
+
+def test_coverage_counts_exactly_the_accepted_lines(con, gx_ready):
+    """input_coverage (the report's data coverage) equals the staged values of every
+    accepted medical-claim line, though the scan keeps only some rows."""
+    from jobs.validation import quarantine
+
+    table = TABLES["medical_claim"]
+    base, cases = TABLE_CASES["medical_claim"]
+    rows = [{**base(n), **over} for n, (over, _) in enumerate(cases, start=1)]
+    # the earliest date in M/D/YYYY, the latest in YYYYMMDD: every layout decides a number
+    layouts = ["2021-3-4", "20301231", "1/2/1990", " 2021-03-07 ", "2021-03-08"]
+    rows += [
+        {**_plain_row("medical_claim", base, n), "claim_line_start_date": None,
+         "claim_start_date": layouts[n % 5], "hcpcs_code": ("62323", "99213")[n % 2]}
+        for n in range(len(rows) + 1, len(rows) + 40)
+    ]  # fmt: skip
+    create_stg_table(con, "medical_claim")
+    insert_rows(con, "medical_claim", rows)  # stg_medical_claim: every row, staged
+    con.execute("create table everything as select * from stg_medical_claim")
+    plan = scan.scan_plan(table)
+    found = scan.pass1(con, plan, None)
+    scan.pass2(con, plan, found, None, "run-1", cohort=False)
+    validate.validate(con, table, "run-1")
+    load.create_support_tables(con)  # csv_bad_records (none here)
+    quarantine.build_rejections(con, [table], "run-1")
+    scan.write_coverage(con, True, ["62323"])
+    expected = con.execute(
+        """
+        select count(*), min(service_date), max(service_date),
+               count(*) filter (where hcpcs_code = '62323'),
+               sum(paid_amount) filter (where hcpcs_code = '62323')
+        from everything as e
+        where not exists (select 1 from rejected_keys as k
+                          where k.source_file = e.source_file and k.record_number = e.record_number)
+        """
+    ).fetchall()
+    assert con.execute("select * from input_coverage").fetchall() == expected
+    assert expected[0][3] > 0 and expected[0][1] is not None
