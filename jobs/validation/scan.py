@@ -116,15 +116,25 @@ class ScanResult:
     candidates: int | None = None  # medical claims: persons with an ESI line
 
 
-def _bad_table(table: Table, i: int) -> str:
-    return f"_ca_bad_{table.name}_{i}"
+def _bad_table(table: Table) -> str:
+    return f"_ca_bad_{table.name}"
 
 
 def _repeated_table(table: Table) -> str:
     return f"_ca_repeated_{table.name}"
 
 
-def coarse_key(table: Table, ref: dict[str, str] | None = None) -> tuple[str, str] | None:
+def trimmed(raw: str) -> str:
+    """``nullif(trim(raw), '')``, trimming only a text that begins with a blank (or a
+    control character, or is empty) or ends with one: most do neither, and trimming
+    copies every text."""
+    return (
+        f"case when {raw} < '!' or ends_with({raw}, ' ') then nullif(trim({raw}), '') "
+        f"else {raw} end"
+    )
+
+
+def coarse_key(table: Table) -> tuple[str, str] | None:
     """(condition, hash) of the key of `table` on raw text, coarser than the staged key:
     rows whose staged keys are equal get equal hashes (normalized text; line numbers as
     numbers, so '01', '1' and '1.0' agree). None for a table without a key check."""
@@ -133,10 +143,9 @@ def coarse_key(table: Table, ref: dict[str, str] | None = None) -> tuple[str, st
     key, _ = suites.DUPLICATE_KEYS[table.name]
     parts = []
     for name in key:
-        column = table.column(name)
-        raw = (ref or {}).get(name, q(name))
-        text = f"nullif(trim({raw}), '')"
-        parts.append(f"try_cast({text} as double)" if column.converted else text)
+        # a number's cast ignores surrounding blanks
+        converted = table.column(name).converted
+        parts.append(f"try_cast({q(name)} as double)" if converted else trimmed(q(name)))
     return f"{parts[0]} is not null", f"hash({', '.join(parts)})"
 
 
@@ -164,7 +173,7 @@ def pass1(
     """Pass 1 over ``raw_<table>``: find the bad values of the files in `validated` (None:
     every file), the repeated coarse keys and (with `esi_codes`) the cohort's candidates.
 
-    Leaves temporary tables for pass 2: ``_ca_bad_<table>_<i>`` (bad raw values of each
+    Leaves temporary tables for pass 2: ``_ca_bad_<table>`` (bad raw values of each
     value check), ``_ca_repeated_<table>`` and, for `esi_codes`, `CANDIDATES`.
     """
     table = plan.table
@@ -187,7 +196,7 @@ def pass1(
     if esi_codes is not None:
         exprs.append(
             "case when upper(nullif(trim(hcpcs_code), '')) in "
-            "(select unnest($esi_codes)) then nullif(trim(person_id), '') end as _ca_person"
+            f"(select unnest($esi_codes)) then {trimmed('person_id')} end as _ca_person"
         )
         sets.append(["_ca_person"])
     if not sets:
@@ -220,64 +229,70 @@ def pass1(
             f"from {p1} where _ca_set = {ids[('_ca_person',)]} and _ca_person is not null"
         )
         result.candidates = _count(con, CANDIDATES)
-    if only != "false":
+    if only != "false" and plan.values:
+        _bad_values(con, plan, p1, ids)
         for i, check in enumerate(plan.values):
-            names = tuple(f"_ca_v{i}_{j}" for j in range(len(check.columns)))
-            _bad_values(con, plan, i, check, f"(select * from {p1} where _ca_set = {ids[names]})")
-            bad = _count(con, _bad_table(table, i))
+            bad, nulls = con.execute(
+                f"select count(*), count(*) filter (where _ca_v0 is null) "
+                f"from {_bad_table(table)} where _ca_check = {i}"
+            ).fetchall()[0]
             if bad:
                 result.bad_values[check.columns] = bad
-                if len(check.columns) == 1:
-                    nulls = con.execute(
-                        f"select count(*) from {_bad_table(table, i)} where _ca_v0 is null"
-                    ).fetchall()[0][0]
-                    if nulls:
-                        result.null_bad.add(check.columns[0])
+                if nulls and len(check.columns) == 1:
+                    result.null_bad.add(check.columns[0])
     con.execute(f"drop table if exists {p1}")
     return result
 
 
-def _staged_distinct(
-    con: duckdb.DuckDBPyConnection, table: Table, given: dict[str, str], distinct: str
-) -> tuple[str, str]:
-    """Number the rows of `distinct` (temporary table ``_ca_distinct``, column ``_ca_id``)
-    and return (that table, `load.staged_sql` over it): its columns `given` (contract
-    column -> column of `distinct`) as the raw text, the rest NULL, ``_ca_id`` as the
-    record number."""
+def _bad_values(
+    con: duckdb.DuckDBPyConnection, plan: ScanPlan, pass1_table: str, ids: dict[tuple, int]
+) -> None:
+    """``_ca_bad_<table>``: for each value check ``_ca_check`` of the plan, the distinct raw
+    values (``_ca_v0``, ``_ca_v1``) that fail one of its conditions once staged exactly as
+    `load.staged_sql` stages rows. One statement for every check: the distinct values of
+    each check's columns, the other columns NULL, staged together."""
+    table = plan.table
+    width = max(len(c.columns) for c in plan.values)
+    parts = []
+    for i, check in enumerate(plan.values):
+        names = [f"_ca_v{i}_{j}" for j in range(len(check.columns))]
+        given = dict(zip(check.columns, names, strict=True))
+        columns = ", ".join(
+            f"{given[c.name]} as {q(c.name)}"
+            if c.name in given
+            else f"null::varchar as {q(c.name)}"
+            for c in table.columns
+        )
+        slots = ", ".join(
+            f"{names[j] if j < len(names) else 'null::varchar'} as _ca_v{j}" for j in range(width)
+        )
+        parts.append(
+            f"select {i} as _ca_check, {slots}, {columns} "
+            f"from {pass1_table} where _ca_set = {ids[tuple(names)]}"
+        )
     con.execute(
-        f"create or replace temp table _ca_distinct as "
-        f"select row_number() over () as _ca_id, * from {distinct}"
-    )
-    columns = ", ".join(
-        f"{given[c.name]} as {q(c.name)}" if c.name in given else f"null::varchar as {q(c.name)}"
-        for c in table.columns
+        "create or replace temp table _ca_distinct as "
+        f"select row_number() over () as _ca_id, * from ({' union all '.join(parts)})"
     )
     source = (
-        f"(select 'distinct values' as source_file, _ca_id as record_number, {columns} "
-        "from _ca_distinct)"
+        "(select 'distinct values' as source_file, _ca_id as record_number, * "
+        "exclude (_ca_id) from _ca_distinct)"
     )
-    return "_ca_distinct", load.staged_sql(table, "scan", source=source)
-
-
-def _bad_values(
-    con: duckdb.DuckDBPyConnection, plan: ScanPlan, i: int, check: ValueCheck, distinct: str
-) -> None:
-    """``_ca_bad_<table>_<i>``: the distinct raw values (columns ``_ca_v0``...) that fail
-    one of the check's conditions once staged exactly as `load.staged_sql` stages rows."""
-    raw = [f"_ca_v{i}_{j}" for j in range(len(check.columns))]
-    numbered, staged = _staged_distinct(
-        con, plan.table, dict(zip(check.columns, raw, strict=True)), distinct
+    staged = load.staged_sql(table, "scan", source=source, passthrough=("_ca_check",))
+    bad = " ".join(
+        f"when {i} then ({' or '.join(f'({b})' for b in check.bad)})"
+        for i, check in enumerate(plan.values)
     )
-    bad = " or ".join(f"({b})" for b in check.bad)
-    picked = ", ".join(f"{r} as _ca_v{j}" for j, r in enumerate(raw))
     con.execute(
         f"""
-        create or replace temp table {_bad_table(plan.table, i)} as
-        select {picked} from {numbered}
-        where _ca_id in (select record_number from ({staged}) as s where {bad})
+        create or replace temp table {_bad_table(table)} as
+        select _ca_check, {", ".join(f"_ca_v{j}" for j in range(width))} from _ca_distinct
+        where _ca_id in (
+            select record_number from ({staged}) as s where case _ca_check {bad} else false end
+        )
         """
     )
-    con.execute(f"drop table {numbered}")
+    con.execute("drop table _ca_distinct")
 
 
 def _count(con: duckdb.DuckDBPyConnection, name: str) -> int:
@@ -299,7 +314,41 @@ def pass2(
 
     validated: the files being validated (None: every file); keep_all: keep every row (a
     table kept whole, practitioner); cohort: keep the rows of the cohort's candidates
-    (`CANDIDATES`, when the table has person_id)."""
+    (`CANDIDATES`, when the table has person_id).
+
+    Two statements: the rows to keep are found on the columns the conditions read (the
+    joins of the membership tests then carry a few columns, not every one), then read
+    whole and staged."""
+    table = plan.table
+    where = "true" if keep_all else keep_condition(con, plan, found, validated, cohort=cohort)
+    source = f"raw_{table.name}"
+    if where not in ("true", "false"):
+        con.execute(
+            f"create or replace temp table _ca_keep as "
+            f"select source_file, record_number from raw_{table.name} as r where {where}"
+        )
+        where = "(source_file, record_number) in (select source_file, record_number from _ca_keep)"
+    original = ", ".join(f"{lit(n)}, {q(n)}" for n in table.column_names)
+    kept = (
+        f"(select *, cast(json_object({original}) as varchar) as {ORIGINAL} "
+        f"from {source} where {where})"
+    )
+    staged = load.staged_sql(table, run_id, source=kept, passthrough=(ORIGINAL,))
+    con.execute(f"drop table if exists stg_{table.name}")
+    con.execute(f"create table stg_{table.name} as {staged}")
+    con.execute("drop table if exists _ca_keep")
+    return _count(con, f"stg_{table.name}")
+
+
+def keep_condition(
+    con: duckdb.DuckDBPyConnection,
+    plan: ScanPlan,
+    found: ScanResult,
+    validated: list[str] | None,
+    *,
+    cohort: bool = True,
+) -> str:
+    """The condition on ``raw_<table>``'s rows that pass 2 keeps (see `pass2`)."""
     table = plan.table
     only = _file_filter(validated)
     checks: list[str] = []
@@ -311,14 +360,19 @@ def pass2(
                 continue
             if len(check.columns) == 1:
                 column = q(check.columns[0])
-                checks.append(f"{column} in (select _ca_v0 from {_bad_table(table, i)})")
+                checks.append(
+                    f"{column} in (select _ca_v0 from {_bad_table(table)} where _ca_check = {i})"
+                )
                 if check.columns[0] in found.null_bad:
                     checks.append(f"{column} is null")
             else:
                 same = " and ".join(
                     f"b._ca_v{j} is not distinct from r.{q(c)}" for j, c in enumerate(check.columns)
                 )
-                checks.append(f"exists (select 1 from {_bad_table(table, i)} as b where {same})")
+                checks.append(
+                    f"exists (select 1 from {_bad_table(table)} as b "
+                    f"where b._ca_check = {i} and {same})"
+                )
         checks += [r.condition for r in plan.rows]
     keep = []
     if checks:
@@ -328,20 +382,8 @@ def pass2(
     if plan.keys and key and found.repeated_keys:
         keep.append(f"({key[0]} and {key[1]} in (select _ca_key from {_repeated_table(table)}))")
     if cohort and "person_id" in table.column_names and _exists(con, CANDIDATES):
-        keep.append(f"nullif(trim(person_id), '') in (select person_id from {CANDIDATES})")
-    if keep_all:
-        keep = ["true"]
-    where = " or ".join(keep) if keep else "false"
-    original = ", ".join(f"{lit(n)}, r.{q(n)}" for n in table.column_names)
-    kept = f"""(
-        select r.*, cast(json_object({original}) as varchar) as {ORIGINAL}
-        from raw_{table.name} as r
-        where {where}
-    )"""
-    staged = load.staged_sql(table, run_id, source=kept, passthrough=(ORIGINAL,))
-    con.execute(f"drop table if exists stg_{table.name}")
-    con.execute(f"create table stg_{table.name} as {staged}")
-    return _count(con, f"stg_{table.name}")
+        keep.append(f"{trimmed('person_id')} in (select person_id from {CANDIDATES})")
+    return " or ".join(keep) if keep else "false"
 
 
 def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
