@@ -18,6 +18,8 @@ EXAMPLES = {
   claims-audit run --input extracts/2026-11-24 --out audits/2026-11-24 --db audits/audit.duckdb
   claims-audit run --input tests/fixtures/tuva-demo-2023 --out out/tuva-2023 \\
       --config tests/fixtures/tuva-2023.toml      # from a clone: the older Tuva layout
+  claims-audit run --input extracts/2026-11-25 --out audits/2026-11-25 --db audits/audit.duckdb \\
+      --decisions review/decisions.csv            # the reviewers' decisions
   claims-audit run --engine spark --spark-master local[4] \\
       --input s3a://claims/extracts/2026-11-24 --out audits/2026-11-24 --db audits/audit.duckdb
 
@@ -64,6 +66,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output directory (or, with Spark, URI)")
     p.add_argument("--db", help="audit database (default: OUT/audit.duckdb)")
     p.add_argument("--config", type=Path, help="TOML configuration file")
+    p.add_argument(
+        "--decisions",
+        type=Path,
+        metavar="FILE",
+        help="the reviewers' decisions CSV (finding_id, decision, reviewer, decided_on, "
+        "expires_on, recovered_amount, note); overrides [review] decisions",
+    )
     p.add_argument(
         "--engine",
         choices=("duckdb", "spark"),
@@ -137,12 +146,20 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             if args.engine == "spark":
                 return _run_spark(
-                    args.input, args.out, args.db, args.config, args.log_json, args.spark_master
+                    args.input,
+                    args.out,
+                    args.db,
+                    args.config,
+                    args.log_json,
+                    args.spark_master,
+                    args.decisions,
                 )
             if args.spark_master:
                 raise InputError("--spark-master needs --engine spark")
             db = Path(args.db) if args.db else None
-            return _run(Path(args.input), Path(args.out), db, args.config, args.log_json)
+            return _run(
+                Path(args.input), Path(args.out), db, args.config, args.log_json, args.decisions
+            )
         if args.command == "demo":
             return _demo(args.out, args.lines, args.log_json)
         if args.command == "generate":
@@ -162,13 +179,20 @@ def main(argv: list[str] | None = None) -> int:
     return 1
 
 
-def _run(input_dir: Path, out: Path, db: Path | None, config: Path | None, log_json: bool) -> int:
+def _run(
+    input_dir: Path,
+    out: Path,
+    db: Path | None,
+    config: Path | None,
+    log_json: bool,
+    decisions: Path | None = None,
+) -> int:
     from jobs.log import Log
     from jobs.pipeline import run
     from jobs.summary import print_summary
 
     log = Log("json" if log_json else "auto")
-    result = run(input_dir, out, db, config, log)
+    result = run(input_dir, out, db, config, log, decisions_path=decisions)
     if result.exit_code:
         print(f"claims-audit: {result.message}", file=sys.stderr)
     print_summary(result, sys.stdout)
@@ -182,6 +206,7 @@ def _run_spark(
     config: Path | None,
     log_json: bool,
     master: str | None,
+    decisions: Path | None = None,
 ) -> int:
     """`run --engine spark`: a SparkSession for `master` (default local[2]), then jobs.spark.run."""
     from jobs.log import Log
@@ -191,7 +216,9 @@ def _run_spark(
 
     log = Log("json" if log_json else "auto")
     session = build_session(master or DEFAULT_MASTER)
-    result = spark_run(session, input_uri, out, config_path=config, db_path=db, log=log)
+    result = spark_run(
+        session, input_uri, out, config_path=config, db_path=db, log=log, decisions_path=decisions
+    )
     if result.exit_code:
         print(f"claims-audit: {result.message}", file=sys.stderr)
     print_summary(result, sys.stdout)

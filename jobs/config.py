@@ -20,6 +20,9 @@ Every section is optional::
     min_provider_lines = 10
     max_drilldown_lines = 10000    # flagged lines detailed in the report in all (file size)
 
+    [review]
+    decisions = "decisions.csv"    # the reviewers' decisions (also `run --decisions PATH`)
+
     [engine]
     memory_limit = "4GB"           # DuckDB memory limit; larger work spills to disk
     threads = 2
@@ -56,6 +59,7 @@ class Config:
     memory_limit: str = "4GB"
     threads: int = 2
     temp_directory: Path | None = None
+    decisions: Path | None = None
 
     def engine_settings(self, default_temp_directory: Path) -> dict[str, str | int]:
         """DuckDB connection settings of the [engine] section (spilling to
@@ -71,7 +75,7 @@ class Config:
         return self.columns.get(table, {}).get(column, column)
 
 
-_SECTIONS = {"columns", "parameters", "validation", "reference", "report", "engine"}
+_SECTIONS = {"columns", "parameters", "validation", "reference", "report", "review", "engine"}
 
 
 def load_config(path: Path | None) -> Config:
@@ -150,6 +154,11 @@ def _from_dict(raw: dict[str, Any], path: Path, where: str) -> Config:
     for key in ("max_lines_per_provider", "min_provider_lines", "max_drilldown_lines"):
         if key in section:
             setattr(cfg, key, _positive_int(section[key], where, f"[report] {key}"))
+
+    section = _section(raw, "review", {"decisions"}, where)
+    if "decisions" in section:
+        # a missing file is reported when a run starts (exit 2), not here
+        cfg.decisions = _path(section["decisions"], base, where, "[review] decisions")
 
     section = _section(raw, "engine", {"memory_limit", "threads", "temp_directory"}, where)
     if "memory_limit" in section:

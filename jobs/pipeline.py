@@ -34,11 +34,13 @@ from jobs.config import Config, load_config
 from jobs.errors import AuditError, InputError, LockedError, first_line
 from jobs.ingest import load
 from jobs.ingest.discover import SourceFile, discover, sha256_of
-from jobs.ingest.schema import TABLES, Table
+from jobs.ingest.schema import DECISIONS, TABLES, Table
 from jobs.log import Log
 from jobs.publish import atomic, journal, outputs
 from jobs.publish.lock import writer_lock
 from jobs.report.render import write_report
+from jobs.review import decisions as review_decisions
+from jobs.review import lifecycle
 from jobs.review.history import carry_findings_history
 from jobs.validation import quarantine, validate
 from jobs.validation.suites import load_code_validity
@@ -73,6 +75,7 @@ def run(
     db_path: Path | None = None,
     config_path: Path | None = None,
     log: Log | None = None,
+    decisions_path: Path | None = None,
 ) -> RunResult:
     log = log or Log()
     out_dir = Path(out_dir).resolve()
@@ -97,6 +100,7 @@ def run(
     final = [out_dir / name for name in outputs.OUTPUT_NAMES]
     try:
         job = _Job(Path(input_dir), out_dir, db_path, run_id, manifest, log)
+        job.decisions_option = Path(decisions_path) if decisions_path else None
         with writer_lock(db_path):
             try:
                 job.execute(config_path, final)
@@ -177,6 +181,9 @@ class _Job:
         self.con: duckdb.DuckDBPyConnection | None = None
         self.config = Config()
         self.files: dict[str, list[SourceFile]] = {}
+        self.decisions_option: Path | None = None  # run --decisions (wins over [review])
+        self.decisions_path: Path | None = None
+        self.run_date = lifecycle.run_date()
 
     def close(self) -> None:
         if self.con is not None:
@@ -189,6 +196,9 @@ class _Job:
 
     def execute(self, config_path: Path | None, final: list[Path]) -> None:
         self.config = load_config(config_path)
+        self.decisions_path = self._decisions_file()
+        self.run_date = lifecycle.run_date()
+        self.manifest["run_date"] = self.run_date.isoformat()
         self.manifest["parameters"] = dict(self.config.parameters)
         self.manifest["max_rejected_share"] = self.config.max_rejected_share
         self.files = self._discover()
@@ -202,6 +212,9 @@ class _Job:
         with self.log.stage("audit"):
             self._audit()
         self._finish_hashing(hashes)
+        with self.log.stage("review"):
+            self._lifecycle()
+            self._decisions()
         with self.log.stage("report"):
             self._history()
             self._write_outputs()
@@ -296,10 +309,67 @@ class _Job:
             ndc_crosswalk=self.config.ndc_crosswalk,
         )
 
+    def _decisions_file(self) -> Path | None:
+        """The reviewers' decisions file (`--decisions`, else ``[review] decisions``); a
+        configured file that does not exist stops the run (exit 2)."""
+        path = self.decisions_option or self.config.decisions
+        if path is None:
+            return None
+        path = Path(path).resolve()
+        if not path.is_file():
+            raise InputError(f"decisions file {path}: not found")
+        return path
+
+    def _lifecycle(self) -> None:
+        """finding_lifecycle from the published database's and this run's findings."""
+        self.manifest["lifecycle"] = lifecycle.build_lifecycle(
+            self._con(),
+            self.db_path,
+            self.run_id,
+            self.run_date,
+            dict(self.config.parameters),
+            self.log,
+        )
+
+    def _decisions(self) -> None:
+        """Read and validate the decisions file (rejected rows with their reasons, table
+        ``decisions``), apply the decisions: review states, dollars at risk, findings."""
+        con = self._con()
+        path = self.decisions_path
+        if path is not None:
+            source = SourceFile(
+                table=DECISIONS.name,
+                path=path,
+                format="parquet" if path.name.lower().endswith(".parquet") else "csv",
+                bytes=path.stat().st_size,
+            )
+            load.create_support_tables(con)
+            load.load_raw(con, DECISIONS, [source], self.config)
+            load.create_staged_table(con, DECISIONS, self.run_id)
+            validate.validate(con, DECISIONS, self.run_id)
+            quarantine.insert_rejected_rows(con, DECISIONS, self.run_id)
+            quarantine.insert_malformed_records(con, self.run_id)
+            quarantine.count_rows(con, {DECISIONS.name: [source]}, [DECISIONS])
+            source.sha256 = sha256_of(path)
+            self.manifest["decisions_file"] = source.manifest_entry()
+        counts = review_decisions.apply_decisions(
+            con, self.db_path, self.run_id, self.run_date, self.log, read=path is not None
+        )
+        self.manifest["decisions"] = counts
+        if path is not None:
+            con.execute("drop table stg_decisions")
+            load.drop_raw(con, DECISIONS)
+            con.execute("drop table if exists csv_bad_records")
+        review_decisions.finalize_findings(con, outputs.EXCEPTION_COLUMNS)
+        self.manifest.setdefault("findings", {}).update(review_decisions.dollar_totals(con))
+        self.manifest["lifecycle"]["worklist"] = review_decisions.build_worklist(
+            con, self.run_id, self.run_date
+        )
+
     def _history(self) -> None:
         """The findings history and the run history the new database carries."""
         con = self._con()
-        carry_findings_history(con, self.db_path, self.log)
+        carry_findings_history(con, self.db_path, self.log, lifecycle.finding_id_sql())
         self.manifest["status"] = "succeeded"
         self.manifest["exit_code"] = 0
         journal.write_run_history(con, self.db_path, self.manifest)
@@ -308,6 +378,7 @@ class _Job:
         con = self._con()
         tmp = lambda name: atomic.temp_output(self.out_dir / name, self.run_id)  # noqa: E731
         outputs.write_exceptions(con, tmp("exceptions.csv"), tmp("exceptions.parquet"))
+        outputs.write_worklist(con, tmp("worklist.csv"))
         quarantine.copy_rejected(con, tmp("rejected_rows.csv"))
         self.manifest["outputs"] = [str(self.out_dir / n) for n in outputs.OUTPUT_NAMES]
         self.manifest["stage_seconds"] = dict(self.log.timings)

@@ -37,7 +37,7 @@ INTERMEDIATE_MODELS = (
     "int_person_evidence",
     "int_enrollment_spans",
 )
-MART_MODELS = ("mart_rule_coverage", "mart_esi_lines")
+MART_MODELS = ("mart_rule_coverage", "mart_esi_lines", "mart_guidance_lines")
 
 # The exception columns (README, "Outputs"), then rule_stats.
 FINDINGS_COLUMNS = (

@@ -178,6 +178,23 @@ PRACTITIONER = Table(
     ),
 )
 
+# The reviewers' decisions file (contract: "Findings across nights", Decisions): not an
+# extract, but read, staged and validated the same way (`run --decisions`).
+DECISIONS = Table(
+    "decisions",
+    needed=False,
+    key=("finding_id", "decided_on"),
+    columns=tuple(
+        _cols("finding_id", ID, True)
+        + _cols("decision", LOWER, True)
+        + _cols("reviewer", TEXT, True)
+        + _cols("decided_on", DATE, True)
+        + _cols("expires_on", DATE)
+        + _cols("recovered_amount", AMOUNT)
+        + _cols("note", TEXT)
+    ),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (

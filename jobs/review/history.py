@@ -1,38 +1,84 @@
-"""Findings across runs: every successful run's findings stay in ``findings_history``."""
+"""Findings across runs: every successful run's findings stay in ``findings_history``.
+
+The database being built reads the published one (the last successful run) through
+`previous_database`; a run that fails never publishes, so it changes nothing here.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
 from jobs.errors import LockedError, first_line
 from jobs.log import Log
-from jobs.sqltext import lit
+from jobs.sqltext import lit, q
+
+PREVIOUS = "previous"  # the alias of the published database while it is attached
 
 
-def carry_findings_history(con: duckdb.DuckDBPyConnection, db_path: Path, log: Log) -> None:
-    """``findings_history`` in the database being built: the published database's, plus
-    this run's ``findings``."""
-    con.execute("create table findings_history as select * from findings limit 0")
+@contextmanager
+def previous_database(con: duckdb.DuckDBPyConnection, db_path: Path, log: Log) -> Iterator[bool]:
+    """Attach the published database read-only as ``previous`` for the duration; yields
+    whether it is attached (False: there is none yet, or it cannot be read)."""
+    attached = False
     if db_path.exists():
         try:
-            con.execute(f"attach {lit(str(db_path))} as previous (read_only)")
+            con.execute(f"attach {lit(str(db_path))} as {PREVIOUS} (read_only)")
+            attached = True
         except duckdb.Error as exc:
             if "lock" in str(exc).lower():
                 raise LockedError(
                     f"database {db_path} is held by another writer: {first_line(exc)}"
                 ) from None
             log.warning(
-                "previous database unreadable; starting a new history",
-                error=first_line(exc),
+                "previous database unreadable; starting a new history", error=first_line(exc)
             )
-        else:
-            has = con.execute(
-                "select count(*) from duckdb_tables() "
-                "where database_name = 'previous' and table_name = 'findings_history'"
-            ).fetchone()[0]
-            if has:
-                con.execute("insert into findings_history select * from previous.findings_history")
-            con.execute("detach previous")
+    try:
+        yield attached
+    finally:
+        if attached:
+            con.execute(f"detach {PREVIOUS}")
+
+
+def previous_has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether the attached previous database holds `table`."""
+    (n,) = con.execute(
+        "select count(*) from duckdb_tables() where database_name = ? and table_name = ?",
+        [PREVIOUS, table],
+    ).fetchone()
+    return bool(n)
+
+
+def previous_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [
+        r[0]
+        for r in con.execute(
+            "select column_name from duckdb_columns() where database_name = ? "
+            "and table_name = ? order by column_index",
+            [PREVIOUS, table],
+        ).fetchall()
+    ]
+
+
+def carry_findings_history(
+    con: duckdb.DuckDBPyConnection, db_path: Path, log: Log, finding_id_sql: str
+) -> None:
+    """``findings_history`` in the database being built: the published database's, plus
+    this run's ``findings``. Rows of an earlier version lacking a column get it empty
+    (``finding_id`` computed with `finding_id_sql`)."""
+    con.execute("create table findings_history as select * from findings limit 0")
+    with previous_database(con, db_path, log) as attached:
+        if attached and previous_has(con, "findings_history"):
+            have = previous_columns(con, "findings_history")
+            wanted = [r[0] for r in con.execute("describe findings_history").fetchall()]
+            select = [q(c) for c in have if c in wanted]
+            if "finding_id" not in have:
+                select.append(f"{finding_id_sql} as finding_id")
+            con.execute(
+                "insert into findings_history by name "
+                f"select {', '.join(select)} from {PREVIOUS}.findings_history"
+            )
     con.execute("insert into findings_history select * from findings")

@@ -54,6 +54,7 @@ def run(
     config_path: str | Path | None = None,
     db_path: str | Path | None = None,
     log: Log | None = None,
+    decisions_path: str | Path | None = None,
 ) -> RunResult:
     """Audit the extracts under `input_uri` with an existing SparkSession.
 
@@ -66,6 +67,9 @@ def run(
     config_path: the TOML configuration (same file as the DuckDB engine).
     db_path: the audit database (DuckDB file; default <out_dir>/audit.duckdb). A
         URI is downloaded before the run and uploaded after it.
+    decisions_path: the reviewers' decisions CSV (a local or mounted path; overrides the
+        configuration's [review] decisions). It is read on the driver, into the local
+        audit database, as the DuckDB engine reads it.
 
     Never raises for a bad input: returns a RunResult whose exit_code follows the
     contract (0 ran, 2 unusable input or configuration, 1 anything else).
@@ -115,6 +119,7 @@ def run(
                     spark, files.join(db_text.rsplit("/", 1)[0], name), local_db.parent / name
                 )
         job = _SparkJob(session, str(input_uri), local_out, local_db, run_id, manifest, log)
+        job.decisions_option = Path(decisions_path) if decisions_path else None
         with writer_lock(local_db):
             try:
                 job.execute(Path(config_path) if config_path else None, outputs)

@@ -29,27 +29,33 @@ def build_rejections(con: duckdb.DuckDBPyConnection, tables: list[Table], run_id
     )
     create_rejected_rows_table(con)
     for table in tables:
-        values = ", ".join(f"{lit(c)}, r.{q(c)}" for c in table.column_names)
-        con.execute(
-            f"""
-            insert into rejected_rows
-            with issues as (
-                select source_file, record_number,
-                       string_agg(reason || coalesce(':' || column_name, ''), '; '
-                                  order by reason, column_name) as reasons,
-                       string_agg(description, '; ' order by reason, column_name) as details
-                from row_issues
-                where table_name = {lit(table.name)} and level = 'blocking'
-                group by source_file, record_number
-            )
-            select {lit(run_id)}, {lit(table.name)}, i.source_file, i.record_number,
-                   i.reasons, i.details, cast(json_object({values}) as varchar)
-            from issues as i
-            join raw_{table.name} as r
-                on r.source_file = i.source_file and r.record_number = i.record_number
-            """
-        )
+        insert_rejected_rows(con, table, run_id)
     insert_malformed_records(con, run_id)
+
+
+def insert_rejected_rows(con: duckdb.DuckDBPyConnection, table: Table, run_id: str) -> None:
+    """The rows of `table` with a blocking issue, into ``rejected_rows`` with every reason
+    and their original values (from ``raw_<table>``)."""
+    values = ", ".join(f"{lit(c)}, r.{q(c)}" for c in table.column_names)
+    con.execute(
+        f"""
+        insert into rejected_rows
+        with issues as (
+            select source_file, record_number,
+                   string_agg(reason || coalesce(':' || column_name, ''), '; '
+                              order by reason, column_name) as reasons,
+                   string_agg(description, '; ' order by reason, column_name) as details
+            from row_issues
+            where table_name = {lit(table.name)} and level = 'blocking'
+            group by source_file, record_number
+        )
+        select {lit(run_id)}, {lit(table.name)}, i.source_file, i.record_number,
+               i.reasons, i.details, cast(json_object({values}) as varchar)
+        from issues as i
+        join raw_{table.name} as r
+            on r.source_file = i.source_file and r.record_number = i.record_number
+        """
+    )
 
 
 def create_rejected_rows_table(con: duckdb.DuckDBPyConnection) -> None:
