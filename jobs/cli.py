@@ -29,7 +29,8 @@ configuration cannot be used; 1 anything else (e.g. the database is locked).""",
   claims-audit demo                  # writes ./claims-audit-demo/report.html and more""",
     "generate": """examples:
   claims-audit generate --out data/synthetic --lines 1000000
-  claims-audit generate --out data/small --lines 50000 --seed 7 --format csv""",
+  claims-audit generate --out data/small --lines 50000 --seed 7 --format csv
+  claims-audit generate --out data/nights --lines 100000 --nights 3   # night-0 .. night-3""",
     "query": """examples:
   claims-audit query "select rule_id, status, count(*) from findings group by all"
   claims-audit query --db audits/audit.duckdb --format csv "select * from v_exceptions"
@@ -111,6 +112,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--lines", required=True, type=int, help="medical claim lines")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    p.add_argument(
+        "--nights",
+        type=int,
+        metavar="K",
+        help="write the history as OUT/night-0 and K nightly extracts OUT/night-1 .. "
+        "OUT/night-K (one folder per table, one file per load date), each with its answer key",
+    )
 
     p = sub.add_parser(
         "query",
@@ -163,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             return _demo(args.out, args.lines, args.log_json)
         if args.command == "generate":
-            return _generate(args.out, args.lines, args.seed, args.format)
+            return _generate(args.out, args.lines, args.seed, args.format, args.nights)
         if args.command == "query":
             from jobs.query import run_query
 
@@ -234,16 +242,35 @@ def _demo(out: Path, lines: int, log_json: bool) -> int:
     return _run(data, out, None, None, log_json)
 
 
-def _generate(out: Path, lines: int, seed: int, fmt: str) -> int:
+def _generate(out: Path, lines: int, seed: int, fmt: str, nights: int | None = None) -> int:
     from jobs.synthetic.generator import generate
 
     if lines < 1:
         raise InputError("--lines must be at least 1")
+    if nights is not None:
+        return _generate_nights(out, lines, seed, fmt, nights)
     result = generate(
         out, lines=lines, seed=seed, fmt=fmt, progress=lambda m: print(m, file=sys.stderr)
     )
     print(f"wrote {out}: " + ", ".join(f"{k} {v:,}" for k, v in result.row_counts.items()))
     print(f"expected findings: {result.n_expected_findings:,} ({out / 'expected_findings.csv'})")
+    return 0
+
+
+def _generate_nights(out: Path, lines: int, seed: int, fmt: str, nights: int) -> int:
+    from jobs.synthetic.nights import generate_nights
+
+    if nights < 1:
+        raise InputError("--nights must be at least 1")
+    result = generate_nights(
+        out, lines, nights, seed=seed, fmt=fmt, progress=lambda m: print(m, file=sys.stderr)
+    )
+    for n in result.nights:
+        config = f"; run with --config {n.config}" if n.config else ""
+        print(
+            f"wrote {n.path}: new medical lines {n.new_rows.get('medical_claim', 0):,}, "
+            f"expected findings {n.expected_findings:,}{config}"
+        )
     return 0
 
 

@@ -27,7 +27,8 @@ import hashlib
 import math
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -274,16 +275,29 @@ def generate(
     progress: Callable[[str], None] | None = None,
 ) -> GenerateResult:
     """Write a synthetic data set of exactly `lines` medical claim lines to `out_dir`."""
+    check_arguments(lines, fmt)
+    say = progress or (lambda _message: None)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with session(lines, seed, out_dir / ".generate-tmp") as con:
+        result = write_data_set(con, out_dir, lines, seed, fmt, say)
+    say(f"done in {time.monotonic() - started:.1f} s")
+    return result
+
+
+def check_arguments(lines: int, fmt: str) -> None:
     if lines < 1:
         raise ValueError("lines must be at least 1")
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"format must be parquet or csv, not {fmt!r}")
-    say = progress or (lambda _message: None)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir / ".generate-tmp"
-    started = time.monotonic()
 
+
+@contextmanager
+def session(lines: int, seed: int, tmp: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB connection holding a data set of `lines` medical lines, ready to be written:
+    the macros, the seed and sizes, the scenario templates, the ESI persons and their
+    canonical rows, and the table views (``gen_<table>_out``)."""
     scenarios = catalog()
     n_persons = max(1, round(lines * ELIGIBILITY_SHARE / SPANS_PER_PERSON))
     con = duckdb.connect()
@@ -305,62 +319,69 @@ def generate(
         _register_templates(con, scenarios)
         _set(
             con,
+            gen_esi_first=0,
             gen_esi_target=max(math.ceil(n_persons * ESI_PERSON_SHARE), len(scenarios)),
             gen_esi_budget=int(lines * ESI_LINE_BUDGET),
         )
         con.execute(_sql("esi_persons.sql"))
         n_scn_lines = _count(con, "gen_scn_medical")
         n_scn_fills = _count(con, "gen_scn_pharmacy")
-        n_filler = lines - n_scn_lines
-        n_rx_filler = max(0, round(lines * PHARMACY_SHARE) - n_scn_fills)
         _set(
             con,
             gen_n_scn_lines=n_scn_lines,
-            gen_n_filler=n_filler,
+            gen_n_filler=lines - n_scn_lines,
             gen_n_scn_fills=n_scn_fills,
-            gen_n_rx_filler=n_rx_filler,
+            gen_n_rx_filler=max(0, round(lines * PHARMACY_SHARE) - n_scn_fills),
             gen_n_proc_filler=round(lines * PROCEDURE_SHARE),
         )
         _index_views(con, defects_only=False)
         for name in TABLE_FILES:
             con.execute(_sql(name))
-
-        paths: dict[str, Path] = {}
-        counts: dict[str, int] = {}
-        for table in LAYOUTS:
-            path = out_dir / f"{table}.{fmt}"
-            stale = path.with_suffix(".csv" if fmt == "parquet" else ".parquet")
-            if stale.is_file():  # a second extract of one table would confuse a reader
-                say(f"removing {stale.name} of an earlier run")
-                stale.unlink()
-            say(f"writing {path.name} ...")
-            counts[table] = _copy(con, table, path, fmt)
-            paths[table] = path
-        say("writing the answer key ...")
-        paths["expected_findings"] = out_dir / "expected_findings.csv"
-        n_findings = _write_csv(
-            con, "select * from gen_expected_findings", paths["expected_findings"]
-        )
-        _index_views(con, defects_only=True)
-        paths["expected_rejections"] = out_dir / "expected_rejections.csv"
-        n_rejections = _write_csv(
-            con, _planted_sql("defect", "reason"), paths["expected_rejections"]
-        )
-        paths["expected_warnings"] = out_dir / "expected_warnings.csv"
-        _write_csv(con, _planted_sql("warning", "warning"), paths["expected_warnings"])
-        paths["expected_scenarios"] = out_dir / "expected_scenarios.csv"
-        per_scenario = _write_scenarios(con, scenarios, paths["expected_scenarios"])
-        n_esi = sum(per_scenario.values())
+        yield con
     finally:
         con.close()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_data_set(
+    con: duckdb.DuckDBPyConnection,
+    out_dir: Path,
+    lines: int,
+    seed: int,
+    fmt: str,
+    say: Callable[[str], None],
+) -> GenerateResult:
+    """Write the session's tables, answer keys and README to `out_dir`."""
+    scenarios = catalog()
+    paths: dict[str, Path] = {}
+    counts: dict[str, int] = {}
+    for table in LAYOUTS:
+        path = out_dir / f"{table}.{fmt}"
+        stale = path.with_suffix(".csv" if fmt == "parquet" else ".parquet")
+        if stale.is_file():  # a second extract of one table would confuse a reader
+            say(f"removing {stale.name} of an earlier run")
+            stale.unlink()
+        say(f"writing {path.name} ...")
+        counts[table] = copy_table(con, table, path, fmt)
+        paths[table] = path
+    say("writing the answer key ...")
+    paths["expected_findings"] = out_dir / "expected_findings.csv"
+    n_findings = write_csv(con, "select * from gen_expected_findings", paths["expected_findings"])
+    _index_views(con, defects_only=True)
+    paths["expected_rejections"] = out_dir / "expected_rejections.csv"
+    n_rejections = write_csv(con, _planted_sql("defect", "reason"), paths["expected_rejections"])
+    paths["expected_warnings"] = out_dir / "expected_warnings.csv"
+    write_csv(con, _planted_sql("warning", "warning"), paths["expected_warnings"])
+    _index_views(con, defects_only=False)
+    paths["expected_scenarios"] = out_dir / "expected_scenarios.csv"
+    per_scenario = write_scenarios(con, scenarios, paths["expected_scenarios"])
+    n_esi = sum(per_scenario.values())
     if counts["medical_claim"] != lines:  # the filler pads to the exact count
         raise RuntimeError(f"wrote {counts['medical_claim']} medical lines, not {lines}")
     paths["readme"] = out_dir / "README.md"
     paths["readme"].write_text(
         _readme(lines, seed, fmt, counts, n_findings, n_rejections, scenarios, per_scenario)
     )
-    say(f"done in {time.monotonic() - started:.1f} s")
     return GenerateResult(out_dir, paths, counts, n_findings, n_rejections, n_esi, seed)
 
 
@@ -447,6 +468,10 @@ def _index_views(con: duckdb.DuckDBPyConnection, defects_only: bool) -> None:
             "select range as i from range(getvariable('gen_n_filler'))"
         )
         con.execute(
+            "create or replace temp view gen_proc_index as "
+            "select range as r from range(getvariable('gen_n_proc_filler'))"
+        )
+        con.execute(
             "create or replace temp view gen_rx_index as "
             "select range as i from range(getvariable('gen_n_rx_filler'))"
         )
@@ -469,7 +494,7 @@ def _filled_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     return {r[0] for r in con.execute(f"describe gen_{table}_out").fetchall()}
 
 
-def _copy(con: duckdb.DuckDBPyConnection, table: str, path: Path, fmt: str) -> int:
+def copy_table(con: duckdb.DuckDBPyConnection, table: str, path: Path, fmt: str) -> int:
     """Write one table in layout order under a temporary name; rows written."""
     have = _filled_columns(con, table)
     part = path.with_name(path.name + ".part")
@@ -521,14 +546,14 @@ def _planted_sql(column: str, alias: str) -> str:
     """
 
 
-def _write_csv(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> int:
+def write_csv(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> int:
     part = path.with_name(path.name + ".part")
     result = con.execute(f"copy ({query}) to {lit(str(part))} (format csv, header true)")
     part.replace(path)
     return result.fetchall()[0][0]
 
 
-def _write_scenarios(
+def write_scenarios(
     con: duckdb.DuckDBPyConnection, scenarios: list[Scenario], path: Path
 ) -> dict[str, int]:
     """expected_scenarios.csv: which person lives which scenario (for debugging)."""

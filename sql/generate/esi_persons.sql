@@ -2,11 +2,13 @@
 -- (jobs/synthetic/scenarios/catalog.py registers tpl_scenario, tpl_claim, tpl_line,
 -- tpl_fill, tpl_ehr, tpl_span, tpl_finding). Small tables, materialized, in a
 -- fixed order. Variables: gen_esi_target (candidates), gen_esi_budget (most
--- medical lines they may take), gen_n_persons, gen_ndc_oral, gen_ndc_injectable.
+-- medical lines they may take), gen_esi_first (the first person index e),
+-- gen_n_persons, gen_ndc_oral, gen_ndc_injectable.
 
--- ESI person e: the first n_scenarios candidates take every scenario once, in
--- a seed-dependent order; later candidates draw a scenario by weight. Persons
--- are kept while their lines fit the budget.
+-- ESI person e (from gen_esi_first: 0 for a data set, later for a night's new
+-- persons): the first n_scenarios candidates take every scenario once, in a
+-- seed-dependent order; later candidates draw a scenario by weight. Persons are
+-- kept while their lines fit the budget.
 create or replace temp table gen_esi_person as
 with scen as (
     select
@@ -29,12 +31,15 @@ assigned as (
         s.n_lines,
         s.anchor_lo,
         s.anchor_hi
-    from range(getvariable('gen_esi_target')) as c (e)
+    from
+        range(
+            getvariable('gen_esi_first'), getvariable('gen_esi_first') + getvariable('gen_esi_target')
+        ) as c (e)
     inner join scen as s
         on
-            (c.e < s.n_scen and s.perm_rank = c.e)
+            (c.e - getvariable('gen_esi_first') < s.n_scen and s.perm_rank = c.e - getvariable('gen_esi_first'))
             or (
-                c.e >= s.n_scen
+                c.e - getvariable('gen_esi_first') >= s.n_scen
                 and gen_pick(c.e, 701, s.w_total) >= s.w_lo
                 and gen_pick(c.e, 701, s.w_total) < s.w_hi
             )

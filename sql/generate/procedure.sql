@@ -1,6 +1,7 @@
 -- procedure (EHR, Tuva clinical layout): the ESI persons' planted EHR
 -- evidence (gen_scn_procedure) and ordinary procedures of general persons.
 -- A row carries both source and normalized code, or only one of them.
+-- gen_proc_index (a view with column r) says which ordinary procedures to build.
 
 create or replace temp view gen_procedure_lines as
 select
@@ -29,7 +30,7 @@ from (
     select
         r,
         gen_pick(r, 2, getvariable('gen_n_persons')) as q
-    from range(getvariable('gen_n_proc_filler')) as t (r)
+    from gen_proc_index
 );
 
 create or replace temp view gen_procedure_out as
