@@ -275,7 +275,7 @@ def _place_history(
     con.execute(
         """
         create temp table nk_events (
-            night integer, event varchar, e bigint, q bigint, claim_id varchar,
+            night integer, event_kind varchar, e bigint, q bigint, claim_id varchar,
             claim_line_number integer
         )
         """
@@ -392,9 +392,10 @@ def _write_keys(con: duckdb.DuckDBPyConnection, night_dir: Path, night: int) -> 
         write_csv(
             con,
             f"""
-            select night, event, gen_person_id(q) as person_id, claim_id, claim_line_number
+            select night, event_kind as event, gen_person_id(q) as person_id, claim_id,
+                   claim_line_number
             from nk_events where night = {night}
-            order by event, claim_id, claim_line_number
+            order by event_kind, claim_id, claim_line_number
             """,
             night_dir / "expected_events.csv",
         )
@@ -493,7 +494,7 @@ def _night(
         config.write_text(PARAMETER_NIGHT_CONFIG)
     events = dict(
         con.execute(
-            "select event, count(*) from nk_events where night = ? group by 1 order by 1", [k]
+            "select event_kind, count(*) from nk_events where night = ? group by 1 order by 1", [k]
         ).fetchall()
     )
     night = Night(k, night_dir, load_date(k), new_rows, n, events, config)
@@ -508,7 +509,7 @@ def _link_previous(
     except the previous night's medical_claim file when tonight withdraws claims from it:
     that one is re-issued without them. Returns the re-issued file, if any."""
     withdrawn = con.execute(
-        "select distinct claim_id from nk_events where night = ? and event = 'withdrawn'", [k]
+        "select distinct claim_id from nk_events where night = ? and event_kind = 'withdrawn'", [k]
     ).fetchall()
     reissue = (
         previous_dir / "medical_claim" / f"{load_date(k - 1).isoformat()}.{fmt}"

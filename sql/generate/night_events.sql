@@ -2,11 +2,11 @@
 -- persons and ordinary claims (jobs/synthetic/nights.py runs this file once a night).
 --
 -- Reads: nk_persons, nk_planted, nk_scn_medical (every batch so far; batch 0 is the
--- history), tpl_night (which scenarios an event may touch), nk_events (earlier nights).
+-- history), tpl_night (which scenarios an event_kind may touch), nk_events (earlier nights).
 -- Variables: nk_night, nk_n_late, nk_n_reversal, nk_n_withdrawn, nk_event_first (the
 -- first free person index e for the events' own claims).
 --
--- Events, each on persons no other event touches:
+-- Events, each on persons no other event_kind touches:
 --   late_evidence  a history person of a `simple` scenario whose line fails
 --                  conservative_care or prior_imaging gets a physical-therapy visit 100
 --                  days and a cervical MRI 30 days before the injection: both criteria
@@ -18,7 +18,7 @@
 --                  claim: the file of night k-1 is re-issued without it (k >= 2);
 --   redelivered    the first claim withdrawn by night k-1 comes back (k >= 3).
 
--- History persons that an event may touch, split once into two pools.
+-- History persons that an event_kind may touch, split once into two pools.
 create or replace temp table nk_pool as
 with simple_persons as (
     select
@@ -58,7 +58,7 @@ where t.is_simple;
 insert into nk_events
 select
     getvariable('nk_night') as night,
-    nk_pool.pool as event,
+    nk_pool.pool as event_kind,
     nk_pool.e,
     nk_pool.q,
     l.claim_id,
@@ -81,7 +81,7 @@ where
 insert into nk_events
 select
     getvariable('nk_night') as night,
-    'withdrawn' as event,
+    'withdrawn' as event_kind,
     l.e,
     l.q,
     l.claim_id,
@@ -96,13 +96,13 @@ qualify row_number() over (order by gen_rnd(l.e, 804), l.e) <= getvariable('nk_n
 insert into nk_events
 select
     getvariable('nk_night') as night,
-    'redelivered' as event,
+    'redelivered' as event_kind,
     w.e,
     w.q,
     w.claim_id,
     w.claim_line_number
 from nk_events as w
-where w.night = getvariable('nk_night') - 1 and w.event = 'withdrawn'
+where w.night = getvariable('nk_night') - 1 and w.event_kind = 'withdrawn'
 qualify row_number() over (order by gen_rnd(w.e, 804), w.e) = 1;
 
 -- The events' medical lines, as canonical rows (the columns of gen_scn_medical).
@@ -110,14 +110,14 @@ create or replace temp table nk_event_medical as
 with tonight as (
     select
         ev.*,
-        row_number() over (order by ev.event, ev.e) - 1 as k
+        row_number() over (order by ev.event_kind, ev.e) - 1 as k
     from nk_events as ev
-    where ev.night = getvariable('nk_night') and ev.event in ('late_evidence', 'reversal')
+    where ev.night = getvariable('nk_night') and ev.event_kind in ('late_evidence', 'reversal')
 ),
 
 target as (
     select
-        tonight.event,
+        tonight.event_kind,
         tonight.k,
         m.*
     from tonight
@@ -140,7 +140,7 @@ late as (
     cross join (
         values (0, 100, '97161', 'GP', 'pt', 95.0), (1, 30, '72141', '26', 'radiology', 310.0)
     ) as x (claim_key, days_before, code, modifier, role, paid)
-    where target.event = 'late_evidence'
+    where target.event_kind = 'late_evidence'
 ),
 
 late_rows as (
@@ -228,7 +228,7 @@ reversal_rows as (
         warning,
         alt_source
     from target
-    where event = 'reversal'
+    where event_kind = 'reversal'
 )
 
 select * from late_rows
@@ -237,9 +237,13 @@ select * from reversal_rows;
 
 -- Redelivered lines: the withdrawn claim's canonical rows, exactly as first delivered.
 create or replace temp table nk_redelivered_medical as
-select m.* exclude (batch, rec)
+with redelivered as (
+    select distinct claim_id
+    from nk_events
+    where night = getvariable('nk_night') and event_kind = 'redelivered'
+)
+
+select m.* exclude (batch, rec)  -- noqa: AM04, RF02
 from nk_scn_medical as m
-where m.claim_id in (
-    select claim_id from nk_events
-    where night = getvariable('nk_night') and event = 'redelivered'
-);
+inner join redelivered on m.claim_id = redelivered.claim_id
+order by m.batch, m.rec;

@@ -3,86 +3,115 @@
 -- Written from the plan (the scenarios' findings and the nights' events), never by
 -- running the rules. Reads nk_planted, nk_events, nk_params.
 
--- A planted finding is expected on night k when its batch has arrived and no event took
+-- A planted finding is expected on night k when its batch has arrived and no event_kind took
 -- it away: its line reversed, late evidence for its person (conservative_care and
 -- prior_imaging only), its claim withdrawn (and not redelivered since), or, on a night
 -- that accepts EMG as imaging, a prior_imaging finding whose person has an EMG study in
 -- the look-back window.
 insert into nk_expected
-with params as (
-    select accepts_emg from nk_params where night = getvariable('nk_night')
+with tonight as (
+    select accepts_emg
+    from nk_params
+    where night = getvariable('nk_night')
+),
+
+reversed as (
+    select distinct
+        claim_id,
+        claim_line_number
+    from nk_events
+    where event_kind = 'reversal' and night <= getvariable('nk_night')
+),
+
+late_evidence as (
+    select distinct e
+    from nk_events
+    where event_kind = 'late_evidence' and night <= getvariable('nk_night')
+),
+
+redelivered as (
+    select
+        claim_id,
+        night
+    from nk_events
+    where event_kind = 'redelivered' and night <= getvariable('nk_night')
+),
+
+withdrawn as (
+    -- withdrawn by a night up to k and not delivered again since
+    select distinct w.claim_id
+    from nk_events as w
+    left join redelivered
+        on w.claim_id = redelivered.claim_id and w.night < redelivered.night
+    where
+        w.event_kind = 'withdrawn' and w.night <= getvariable('nk_night')
+        and redelivered.claim_id is null
 )
 
 select
     getvariable('nk_night') as night,
-    p.*
+    p.*  -- noqa: AM04
 from nk_planted as p
+cross join tonight
+left join reversed
+    on p.claim_id = reversed.claim_id and p.claim_line_number = reversed.claim_line_number
+left join late_evidence on p.e = late_evidence.e
+left join withdrawn on p.claim_id = withdrawn.claim_id
 where
     p.batch <= getvariable('nk_night')
-    and not exists (
-        select 1 from nk_events as ev
-        where
-            ev.event = 'reversal' and ev.night <= getvariable('nk_night')
-            and ev.claim_id = p.claim_id and ev.claim_line_number = p.claim_line_number
-    )
-    and not (
-        p.rule_id in ('conservative_care', 'prior_imaging')
-        and exists (
-            select 1 from nk_events as ev
-            where ev.event = 'late_evidence' and ev.night <= getvariable('nk_night') and ev.e = p.e
-        )
-    )
-    and not exists (
-        select 1 from nk_events as w
-        where
-            w.event = 'withdrawn' and w.night <= getvariable('nk_night')
-            and w.claim_id = p.claim_id
-            and not exists (
-                select 1 from nk_events as r
-                where
-                    r.event = 'redelivered' and r.claim_id = w.claim_id
-                    and r.night > w.night and r.night <= getvariable('nk_night')
-            )
-    )
-    and not (p.rule_id = 'prior_imaging' and p.emg_passes and (select accepts_emg from params));
+    and reversed.claim_id is null
+    and (late_evidence.e is null or p.rule_id not in ('conservative_care', 'prior_imaging'))
+    and withdrawn.claim_id is null
+    and not (p.rule_id = 'prior_imaging' and p.emg_passes and tonight.accepts_emg);
 
 -- The lifecycle after night k. A finding expected now is open (reopened when it was
--- resolved); an open one no longer expected is resolved by the event that removed it:
+-- resolved); an open one no longer expected is resolved by the event_kind that removed it:
 -- withdrawn -> not_in_extract, reversal -> not_audited_now, a changed parameter of its
 -- rule -> rule_changed, late evidence -> passes_now (the product's precedence).
 create or replace temp table nk_life_next as
 with now_expected as (
-    select * from nk_expected where night = getvariable('nk_night')
+    select *
+    from nk_expected
+    where night = getvariable('nk_night')
 ),
 
 params_changed as (
-    select coalesce(bool_or(a.accepts_emg <> b.accepts_emg), false) as changed
-    from nk_params as a
-    inner join nk_params as b on a.night = getvariable('nk_night') and b.night = a.night - 1
+    select coalesce(bool_or(tonight.accepts_emg <> previous_night.accepts_emg), false) as is_changed
+    from nk_params as tonight
+    inner join nk_params as previous_night
+        on tonight.night = getvariable('nk_night') and previous_night.night = tonight.night - 1
+),
+
+redelivered as (
+    select
+        claim_id,
+        night
+    from nk_events
+    where event_kind = 'redelivered' and night <= getvariable('nk_night')
 ),
 
 gone as (
     select distinct w.claim_id
     from nk_events as w
+    left join redelivered
+        on w.claim_id = redelivered.claim_id and w.night < redelivered.night
     where
-        w.event = 'withdrawn' and w.night <= getvariable('nk_night')
-        and not exists (
-            select 1 from nk_events as r
-            where
-                r.event = 'redelivered' and r.claim_id = w.claim_id
-                and r.night > w.night and r.night <= getvariable('nk_night')
-        )
+        w.event_kind = 'withdrawn' and w.night <= getvariable('nk_night')
+        and redelivered.claim_id is null
 ),
 
 reversed as (
-    select distinct claim_id, claim_line_number
+    select distinct
+        claim_id,
+        claim_line_number
     from nk_events
-    where event = 'reversal' and night <= getvariable('nk_night')
+    where event_kind = 'reversal' and night <= getvariable('nk_night')
 ),
 
 redelivered_now as (
-    select distinct claim_id from nk_events
-    where event = 'redelivered' and night = getvariable('nk_night')
+    select distinct claim_id
+    from redelivered
+    where night = getvariable('nk_night')
 ),
 
 merged as (
@@ -101,41 +130,53 @@ merged as (
         l.cause as previous_cause
     from now_expected as n
     full outer join nk_life as l on n.finding_id = l.finding_id
+),
+
+explained as (
+    -- what removed a finding tonight, in the product's order of precedence
+    select
+        merged.*,
+        case
+            when gone.claim_id is not null then 'withdrawn'
+            when reversed.claim_id is not null then 'reversal'
+            when merged.rule_id = 'prior_imaging' and params_changed.is_changed then 'parameter'
+            else 'late_evidence'
+        end as removed_by,
+        redelivered_now.claim_id is not null as is_redelivered
+    from merged
+    cross join params_changed
+    left join gone on merged.claim_id = gone.claim_id
+    left join reversed
+        on
+            merged.claim_id = reversed.claim_id
+            and merged.claim_line_number = reversed.claim_line_number
+    left join redelivered_now on merged.claim_id = redelivered_now.claim_id
 )
 
 select
-    m.finding_id,
-    m.rule_id,
-    m.data_source,
-    m.claim_id,
-    m.claim_line_number,
-    m.status,
-    case when m.is_expected then 'open' else 'resolved' end as state,
+    finding_id,
+    rule_id,
+    data_source,
+    claim_id,
+    claim_line_number,
+    status,
+    first_night,
+    case when is_expected then 'open' else 'resolved' end as state,
     case
-        when m.is_expected then null
-        when m.previous_state = 'resolved' then m.previous_resolution
-        when g.claim_id is not null then 'not_in_extract'
-        when r.claim_id is not null then 'not_audited_now'
-        when m.rule_id = 'prior_imaging' and (select changed from params_changed) then 'rule_changed'
+        when is_expected then null
+        when previous_state = 'resolved' then previous_resolution
+        when removed_by = 'withdrawn' then 'not_in_extract'
+        when removed_by = 'reversal' then 'not_audited_now'
+        when removed_by = 'parameter' then 'rule_changed'
         else 'passes_now'
     end as resolution,
-    m.times_reopened
-    + case when m.is_expected and m.previous_state = 'resolved' then 1 else 0 end
-        as times_reopened,
-    m.first_night,
+    times_reopened
+    + case when is_expected and previous_state = 'resolved' then 1 else 0 end as times_reopened,
     case
-        when m.is_expected and m.previous_state = 'resolved' and d.claim_id is not null
-            then 'redelivered'
-        when m.is_expected and m.previous_state = 'resolved' then 'parameter'
-        when m.is_expected and m.previous_state is null then 'new'
-        when m.is_expected then m.previous_cause
-        when m.previous_state = 'resolved' then m.previous_cause
-        when g.claim_id is not null then 'withdrawn'
-        when r.claim_id is not null then 'reversal'
-        when m.rule_id = 'prior_imaging' and (select changed from params_changed) then 'parameter'
-        else 'late_evidence'
+        when is_expected and previous_state = 'resolved' and is_redelivered then 'redelivered'
+        when is_expected and previous_state = 'resolved' then 'parameter'
+        when is_expected and previous_state is null then 'new'
+        when is_expected or previous_state = 'resolved' then previous_cause
+        else removed_by
     end as cause
-from merged as m
-left join gone as g on m.claim_id = g.claim_id
-left join reversed as r on m.claim_id = r.claim_id and m.claim_line_number = r.claim_line_number
-left join redelivered_now as d on m.claim_id = d.claim_id;
+from explained;

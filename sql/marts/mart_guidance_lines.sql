@@ -45,7 +45,7 @@ audited_keys as (
 
 final as (
     select
-        $run_id as run_id,  -- noqa: AL09
+        $run_id as run_id,  -- noqa: AL09, RF02
         guidance_lines.data_source,
         guidance_lines.claim_id,
         guidance_lines.claim_line_number,

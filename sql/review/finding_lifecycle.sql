@@ -19,6 +19,12 @@
 
 with
 
+this_run as (
+    select
+        $run_id as run_id,  -- noqa: AL09
+        cast($run_date as date) as run_date
+),
+
 previous_lifecycle as (
     select * from _previous_lifecycle
 ),
@@ -92,13 +98,11 @@ classified as (
     select
         no_longer_flagged.finding_id,
         case
-            when
-                lines_now.claim_id is null and rejected_lines.claim_id is null
-                then 'not_in_extract'
+            when lines_now.claim_id is null and rejected_lines.claim_id is null then 'not_in_extract'
             when not coalesce(lines_now.is_audited, false) then 'not_audited_now'
             when
-                no_longer_flagged.rule_fingerprint
-                is distinct from rule_fingerprints.rule_fingerprint
+                coalesce(no_longer_flagged.rule_fingerprint, '')
+                <> coalesce(rule_fingerprints.rule_fingerprint, '')
                 then 'rule_changed'
             else 'passes_now'
         end as resolution
@@ -107,18 +111,18 @@ classified as (
         on
             no_longer_flagged.claim_id = lines_now.claim_id
             and no_longer_flagged.claim_line_number = lines_now.claim_line_number
-            and no_longer_flagged.data_source is not distinct from lines_now.data_source
+            and coalesce(no_longer_flagged.data_source, '') = coalesce(lines_now.data_source, '')
     left join rejected_lines
         on
             no_longer_flagged.claim_id = rejected_lines.claim_id
             and no_longer_flagged.claim_line_number = rejected_lines.claim_line_number
-            and no_longer_flagged.data_source is not distinct from rejected_lines.data_source
+            and coalesce(no_longer_flagged.data_source, '') = coalesce(rejected_lines.data_source, '')
     left join rule_fingerprints
         on no_longer_flagged.rule_id = rule_fingerprints.rule_id
 ),
 
 final as (
-    select
+    select  -- noqa: ST06
         -- is_flagged and current_fingerprint are used below (DuckDB's lateral aliases)
         current_findings.finding_id is not null as is_flagged,
         rule_fingerprints.rule_fingerprint as current_fingerprint,
@@ -141,22 +145,22 @@ final as (
             when previous_lifecycle.state = 'open' then classified.resolution
             else previous_lifecycle.resolution
         end as resolution,
-        coalesce(previous_lifecycle.first_seen_run_id, $run_id) as first_seen_run_id,
-        coalesce(previous_lifecycle.first_seen_on, cast($run_date as date)) as first_seen_on,
+        coalesce(previous_lifecycle.first_seen_run_id, this_run.run_id) as first_seen_run_id,
+        coalesce(previous_lifecycle.first_seen_on, this_run.run_date) as first_seen_on,
         case
-            when is_flagged then $run_id else previous_lifecycle.last_seen_run_id
+            when is_flagged then this_run.run_id else previous_lifecycle.last_seen_run_id
         end as last_seen_run_id,
         case
-            when is_flagged then cast($run_date as date) else previous_lifecycle.last_seen_on
+            when is_flagged then this_run.run_date else previous_lifecycle.last_seen_on
         end as last_seen_on,
         case
             when is_flagged then null
-            when previous_lifecycle.state = 'open' then $run_id
+            when previous_lifecycle.state = 'open' then this_run.run_id
             else previous_lifecycle.resolved_run_id
         end as resolved_run_id,
         case
             when is_flagged then null
-            when previous_lifecycle.state = 'open' then cast($run_date as date)
+            when previous_lifecycle.state = 'open' then this_run.run_date
             else previous_lifecycle.resolved_on
         end as resolved_on,
         coalesce(previous_lifecycle.times_reopened, 0)
@@ -203,6 +207,7 @@ final as (
         on previous_lifecycle.finding_id = classified.finding_id
     left join rule_fingerprints
         on current_findings.rule_id = rule_fingerprints.rule_id
+    cross join this_run
 )
 
 select * exclude (is_flagged, current_fingerprint) from final

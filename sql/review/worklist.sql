@@ -6,6 +6,12 @@
 
 with
 
+this_run as (
+    select
+        $run_id as run_id,  -- noqa: AL09
+        cast($run_date as date) as run_date
+),
+
 queue as (
     select *
     from finding_lifecycle
@@ -29,15 +35,15 @@ providers as (
 ),
 
 final as (
-    select
+    select  -- noqa: ST06
         row_number() over (
             order by queue.first_seen_on asc, queue.paid_amount desc nulls last, queue.finding_id asc
         ) as queue_position,
-        $run_id as run_id,  -- noqa: AL09
+        this_run.run_id,
         queue.finding_id,
         queue.first_seen_on,
-        date_diff('day', queue.first_seen_on, cast($run_date as date)) as age_days,
-        queue.first_seen_run_id = $run_id as is_new,
+        date_diff('day', queue.first_seen_on, this_run.run_date) as age_days,
+        queue.first_seen_run_id = this_run.run_id as is_new,
         queue.times_reopened,
         queue.rule_id,
         queue.status,
@@ -55,6 +61,7 @@ final as (
         queue.evidence
     from queue
     left join providers on queue.rendering_npi = providers.npi
+    cross join this_run
 )
 
 select * from final
