@@ -185,7 +185,7 @@ def decisions_for(night: int, chosen: dict[str, str]) -> list[dict]:
              decided_on="2025-11-10", recovered_amount="3.00",
              note="recovered_amount_not_confirmed"),
         dict(finding_id=c["not_an_error"], decision="waived", reviewer="hal",
-             decided_on="2025-11-10", expires_on="2025-11-01", note="expires_before_decided"),
+             decided_on="2025-11-11", expires_on="2025-11-01", note="expires_before_decided"),
     ]  # fmt: skip
     return good + bad
 
