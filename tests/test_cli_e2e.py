@@ -13,13 +13,14 @@ import pytest
 from tests.conftest import FIXTURES, assert_one_line_error
 
 CONTRACT_COLUMNS = [
-    "run_id", "rule_id", "rule_version", "status", "severity", "data_source", "claim_id",
-    "claim_line_number", "person_id", "rendering_npi", "service_date", "hcpcs_code",
-    "paid_amount", "evidence",
+    "run_id", "finding_id", "rule_id", "rule_version", "status", "severity", "data_source",
+    "claim_id", "claim_line_number", "person_id", "rendering_npi", "service_date", "hcpcs_code",
+    "paid_amount", "evidence", "first_seen_on", "review_state",
 ]  # fmt: skip
 OUTPUTS = [
     "exceptions.csv",
     "exceptions.parquet",
+    "worklist.csv",
     "rejected_rows.csv",
     "report.html",
     "manifest.json",

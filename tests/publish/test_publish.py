@@ -16,6 +16,7 @@ from tests.conftest import assert_one_line_error
 OUTPUTS = [
     "exceptions.csv",
     "exceptions.parquet",
+    "worklist.csv",
     "rejected_rows.csv",
     "report.html",
     "manifest.json",
