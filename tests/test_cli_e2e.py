@@ -113,18 +113,23 @@ def test_tuva10_query_command_is_read_only(tuva10_run, cli):
 
 
 def test_rerun_gives_the_same_findings_and_keeps_history(tmp_path, tuva10, cli):
+    """Only run_id differs, and review_state: a finding the first run flagged is `new` there
+    and `open` in the rerun (issue 15)."""
     out = tmp_path / "out"
     first = cli("run", "--input", tuva10, "--out", out)
     assert first.returncode == 0, first.stderr[-2000:]
+    drop = ("run_id", "review_state")
     rows1 = [
-        {k: v for k, v in r.items() if k != "run_id"} for r in read_csv(out / "exceptions.csv")
+        {k: v for k, v in r.items() if k not in drop} for r in read_csv(out / "exceptions.csv")
     ]
+    assert {r["review_state"] for r in read_csv(out / "exceptions.csv")} == {"new"}
     second = cli("run", "--input", tuva10, "--out", out)
     assert second.returncode == 0, second.stderr[-2000:]
     rows2 = [
-        {k: v for k, v in r.items() if k != "run_id"} for r in read_csv(out / "exceptions.csv")
+        {k: v for k, v in r.items() if k not in drop} for r in read_csv(out / "exceptions.csv")
     ]
     assert rows1 == rows2 and rows1
+    assert {r["review_state"] for r in read_csv(out / "exceptions.csv")} == {"open"}
     con = duckdb.connect(str(out / "audit.duckdb"), read_only=True)
     runs = con.execute("select count(distinct run_id) from findings_history").fetchone()[0]
     assert runs == 2

@@ -10,7 +10,7 @@ import hashlib
 import duckdb
 import pytest
 
-from jobs.synthetic.generator import generate
+from jobs.synthetic.generator import LAYOUTS, generate
 from jobs.synthetic.nights import NIGHT_TABLES, generate_nights, load_date
 
 LINES = 6_000
@@ -36,7 +36,7 @@ def test_night_0_is_the_data_set_generate_writes(generated):
     for table, path in single.paths.items():
         if table in ("expected_findings", "readme"):
             continue
-        if path.suffix == f".{fmt}":
+        if table in LAYOUTS:
             moved = result.out_dir / "night-0" / table / f"{load_date(0).isoformat()}.{fmt}"
         else:
             moved = result.out_dir / "night-0" / path.name
