@@ -28,7 +28,7 @@ import duckdb
 
 from jobs.log import Log
 from jobs.resources import sql_dir
-from jobs.review.history import PREVIOUS, previous_columns, previous_database, previous_has
+from jobs.review.history import copy_previous, create_table, previous_database
 from jobs.sqltext import q
 
 DECISION_COLUMNS = (
@@ -55,11 +55,6 @@ HISTORY_COLUMNS = (
 DECIDED_NOT_AT_RISK = ("not_an_error", "waived")
 
 
-def _ddl(name: str, columns: tuple[tuple[str, str], ...], temp: bool = False) -> str:
-    body = ", ".join(f"{c} {t}" for c, t in columns)
-    return f"create or replace {'temp ' if temp else ''}table {name} ({body})"
-
-
 def apply_decisions(
     con: duckdb.DuckDBPyConnection,
     db_path: Path,
@@ -74,16 +69,15 @@ def apply_decisions(
     read: a decisions file was read this run (``stg_decisions`` and its row issues exist).
     Returns the manifest's ``decisions`` counts."""
     columns = ", ".join(c for c, _ in DECISION_COLUMNS)
-    con.execute(
-        _ddl(
-            "decisions",
-            (
-                *DECISION_COLUMNS,
-                ("decision_status", "varchar"),
-                ("source_file", "varchar"),
-                ("record_number", "bigint"),
-            ),
-        )
+    create_table(
+        con,
+        "decisions",
+        (
+            *DECISION_COLUMNS,
+            ("decision_status", "varchar"),
+            ("source_file", "varchar"),
+            ("record_number", "bigint"),
+        ),
     )
     if read:
         con.execute(
@@ -130,15 +124,10 @@ def _carry_history(
     *,
     read: bool,
 ) -> None:
-    con.execute(_ddl("decisions_history", HISTORY_COLUMNS))
+    create_table(con, "decisions_history", HISTORY_COLUMNS)
     with previous_database(con, db_path, log) as attached:
-        if attached and previous_has(con, "decisions_history"):
-            wanted = {c for c, _ in HISTORY_COLUMNS}
-            cols = [q(c) for c in previous_columns(con, "decisions_history") if c in wanted]
-            con.execute(
-                f"insert into decisions_history by name select {', '.join(cols)} "
-                f"from {PREVIOUS}.decisions_history"
-            )
+        if attached:
+            copy_previous(con, "decisions_history", "decisions_history")
     if not read:
         return
     # Every row read this run: accepted ones typed, rejected ones with their reasons and

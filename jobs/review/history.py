@@ -19,6 +19,18 @@ from jobs.sqltext import lit, q
 PREVIOUS = "previous"  # the alias of the published database while it is attached
 
 
+def create_table(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    columns: tuple[tuple[str, str], ...],
+    *,
+    temp: bool = False,
+) -> None:
+    """(Re)create an empty table of (name, type) columns."""
+    body = ", ".join(f"{c} {t}" for c, t in columns)
+    con.execute(f"create or replace {'temp ' if temp else ''}table {name} ({body})")
+
+
 @contextmanager
 def previous_database(con: duckdb.DuckDBPyConnection, db_path: Path, log: Log) -> Iterator[bool]:
     """Attach the published database read-only as ``previous`` for the duration; yields
@@ -61,6 +73,18 @@ def previous_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
             [PREVIOUS, table],
         ).fetchall()
     ]
+
+
+def copy_previous(con: duckdb.DuckDBPyConnection, table: str, target: str) -> bool:
+    """Insert the attached previous database's `table` into `target` by column name (the
+    columns both have: an earlier version's table may lack newer ones); False when the
+    previous database has no such table."""
+    if not previous_has(con, table):
+        return False
+    wanted = {r[0] for r in con.execute(f"describe {target}").fetchall()}
+    cols = [q(c) for c in previous_columns(con, table) if c in wanted]
+    con.execute(f"insert into {target} by name select {', '.join(cols)} from {PREVIOUS}.{table}")
+    return True
 
 
 def carry_findings_history(

@@ -23,11 +23,18 @@ from typing import Any
 import duckdb
 
 from jobs.audit.catalog import RUNTIME_PARAMETERS, load_rules
+from jobs.audit.runner import FINDINGS_COLUMNS
 from jobs.errors import AuditError, InputError
 from jobs.log import Log
 from jobs.resources import sql_dir
-from jobs.review.history import PREVIOUS, previous_columns, previous_database, previous_has
-from jobs.sqltext import q
+from jobs.review.history import (
+    PREVIOUS,
+    copy_previous,
+    create_table,
+    previous_columns,
+    previous_database,
+    previous_has,
+)
 
 UNIT_SEPARATOR = "\x1f"
 RESOLUTIONS = ("passes_now", "not_audited_now", "not_in_extract", "rule_changed")
@@ -77,12 +84,11 @@ def rule_fingerprints(parameters: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-LIFECYCLE_COLUMNS = (
+# Identity and life of a finding, then its latest values (the findings' columns).
+_KEY = ("finding_id", "rule_id", "data_source", "claim_id", "claim_line_number")
+LIFECYCLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("finding_id", "varchar"),
-    ("rule_id", "varchar"),
-    ("data_source", "varchar"),
-    ("claim_id", "varchar"),
-    ("claim_line_number", "integer"),
+    *((c, t) for c, t in FINDINGS_COLUMNS if c in _KEY),
     ("state", "varchar"),
     ("resolution", "varchar"),
     ("first_seen_run_id", "varchar"),
@@ -92,22 +98,9 @@ LIFECYCLE_COLUMNS = (
     ("resolved_run_id", "varchar"),
     ("resolved_on", "date"),
     ("times_reopened", "integer"),
-    ("rule_version", "varchar"),
-    ("status", "varchar"),
-    ("severity", "varchar"),
-    ("person_id", "varchar"),
-    ("rendering_npi", "varchar"),
-    ("service_date", "date"),
-    ("hcpcs_code", "varchar"),
-    ("paid_amount", "decimal(18, 2)"),
-    ("evidence", "varchar"),
+    *((c, t) for c, t in FINDINGS_COLUMNS if c not in _KEY and c != "run_id"),
     ("rule_fingerprint", "varchar"),
 )
-
-
-def _ddl(name: str) -> str:
-    body = ", ".join(f"{c} {t}" for c, t in LIFECYCLE_COLUMNS)
-    return f"create or replace temp table {name} ({body})"
 
 
 def build_lifecycle(
@@ -132,21 +125,16 @@ def build_lifecycle(
         raise AuditError(
             f"rule {dup[1]} flagged line {dup[2]}/{dup[3]} twice: a finding must be one row"
         )
-    con.execute(_ddl("_previous_lifecycle"))
-    con.execute(
-        "create or replace temp table _rule_fingerprints "
-        "(rule_id varchar, rule_fingerprint varchar)"
-    )
+    create_table(con, "_previous_lifecycle", LIFECYCLE_COLUMNS, temp=True)
+    fingerprint_columns = (("rule_id", "varchar"), ("rule_fingerprint", "varchar"))
+    create_table(con, "_rule_fingerprints", fingerprint_columns, temp=True)
     con.executemany("insert into _rule_fingerprints values (?, ?)", rule_fingerprints(parameters))
     with previous_database(con, db_path, log) as attached:
-        if attached and previous_has(con, "finding_lifecycle"):
-            wanted = {c for c, _ in LIFECYCLE_COLUMNS}
-            cols = [q(c) for c in previous_columns(con, "finding_lifecycle") if c in wanted]
-            con.execute(
-                f"insert into _previous_lifecycle by name select {', '.join(cols)} "
-                f"from {PREVIOUS}.finding_lifecycle"
-            )
-        elif attached and previous_has(con, "findings_history"):
+        if (
+            attached
+            and not copy_previous(con, "finding_lifecycle", "_previous_lifecycle")
+            and previous_has(con, "findings_history")
+        ):
             _bootstrap(con)
     sql = (sql_dir() / "review" / "finding_lifecycle.sql").read_text(encoding="utf-8")
     con.execute(

@@ -3,6 +3,31 @@
 -- Written from the plan (the scenarios' findings and the nights' events), never by
 -- running the rules. Reads nk_planted, nk_events, nk_params.
 
+-- The events up to night k, as views both statements below read.
+create or replace temp view nk_reversed_lines as
+select distinct
+    claim_id,
+    claim_line_number
+from nk_events
+where event_kind = 'reversal' and night <= getvariable('nk_night');
+
+create or replace temp view nk_redelivered_claims as
+select
+    claim_id,
+    night
+from nk_events
+where event_kind = 'redelivered' and night <= getvariable('nk_night');
+
+-- withdrawn by a night up to k and not delivered again since
+create or replace temp view nk_withdrawn_claims as
+select distinct w.claim_id
+from nk_events as w
+left join nk_redelivered_claims as r
+    on w.claim_id = r.claim_id and w.night < r.night
+where
+    w.event_kind = 'withdrawn' and w.night <= getvariable('nk_night')
+    and r.claim_id is null;
+
 -- A planted finding is expected on night k when its batch has arrived and no event_kind took
 -- it away: its line reversed, late evidence for its person (conservative_care and
 -- prior_imaging only), its claim withdrawn (and not redelivered since), or, on a night
@@ -15,37 +40,10 @@ with tonight as (
     where night = getvariable('nk_night')
 ),
 
-reversed as (
-    select distinct
-        claim_id,
-        claim_line_number
-    from nk_events
-    where event_kind = 'reversal' and night <= getvariable('nk_night')
-),
-
 late_evidence as (
     select distinct e
     from nk_events
     where event_kind = 'late_evidence' and night <= getvariable('nk_night')
-),
-
-redelivered as (
-    select
-        claim_id,
-        night
-    from nk_events
-    where event_kind = 'redelivered' and night <= getvariable('nk_night')
-),
-
-withdrawn as (
-    -- withdrawn by a night up to k and not delivered again since
-    select distinct w.claim_id
-    from nk_events as w
-    left join redelivered
-        on w.claim_id = redelivered.claim_id and w.night < redelivered.night
-    where
-        w.event_kind = 'withdrawn' and w.night <= getvariable('nk_night')
-        and redelivered.claim_id is null
 )
 
 select
@@ -53,10 +51,10 @@ select
     p.*  -- noqa: AM04
 from nk_planted as p
 cross join tonight
-left join reversed
+left join nk_reversed_lines as reversed
     on p.claim_id = reversed.claim_id and p.claim_line_number = reversed.claim_line_number
 left join late_evidence on p.e = late_evidence.e
-left join withdrawn on p.claim_id = withdrawn.claim_id
+left join nk_withdrawn_claims as withdrawn on p.claim_id = withdrawn.claim_id
 where
     p.batch <= getvariable('nk_night')
     and reversed.claim_id is null
@@ -82,35 +80,9 @@ params_changed as (
         on tonight.night = getvariable('nk_night') and previous_night.night = tonight.night - 1
 ),
 
-redelivered as (
-    select
-        claim_id,
-        night
-    from nk_events
-    where event_kind = 'redelivered' and night <= getvariable('nk_night')
-),
-
-gone as (
-    select distinct w.claim_id
-    from nk_events as w
-    left join redelivered
-        on w.claim_id = redelivered.claim_id and w.night < redelivered.night
-    where
-        w.event_kind = 'withdrawn' and w.night <= getvariable('nk_night')
-        and redelivered.claim_id is null
-),
-
-reversed as (
-    select distinct
-        claim_id,
-        claim_line_number
-    from nk_events
-    where event_kind = 'reversal' and night <= getvariable('nk_night')
-),
-
 redelivered_now as (
     select distinct claim_id
-    from redelivered
+    from nk_redelivered_claims
     where night = getvariable('nk_night')
 ),
 
@@ -145,8 +117,8 @@ explained as (
         redelivered_now.claim_id is not null as is_redelivered
     from merged
     cross join params_changed
-    left join gone on merged.claim_id = gone.claim_id
-    left join reversed
+    left join nk_withdrawn_claims as gone on merged.claim_id = gone.claim_id
+    left join nk_reversed_lines as reversed
         on
             merged.claim_id = reversed.claim_id
             and merged.claim_line_number = reversed.claim_line_number

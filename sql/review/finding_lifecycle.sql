@@ -121,94 +121,114 @@ classified as (
         on no_longer_flagged.rule_id = rule_fingerprints.rule_id
 ),
 
+latest_values as (
+    -- every finding's latest values: this run's when it flags it, else the last ones seen
+    select
+        current_findings.finding_id,
+        current_findings.rule_id,
+        current_findings.data_source,
+        current_findings.claim_id,
+        current_findings.claim_line_number,
+        current_findings.rule_version,
+        current_findings.status,
+        current_findings.severity,
+        current_findings.person_id,
+        current_findings.rendering_npi,
+        current_findings.service_date,
+        current_findings.hcpcs_code,
+        current_findings.paid_amount,
+        current_findings.evidence,
+        rule_fingerprints.rule_fingerprint,
+        true as is_flagged
+    from current_findings
+    left join rule_fingerprints
+        on current_findings.rule_id = rule_fingerprints.rule_id
+
+    union all
+
+    select
+        finding_id,
+        rule_id,
+        data_source,
+        claim_id,
+        claim_line_number,
+        rule_version,
+        status,
+        severity,
+        person_id,
+        rendering_npi,
+        service_date,
+        hcpcs_code,
+        paid_amount,
+        evidence,
+        rule_fingerprint,
+        false as is_flagged
+    from previous_lifecycle
+    where not exists (
+        select 1
+        from current_findings
+        where current_findings.finding_id = previous_lifecycle.finding_id
+    )
+),
+
 final as (
     select  -- noqa: ST06
-        -- is_flagged and current_fingerprint are used below (DuckDB's lateral aliases)
-        current_findings.finding_id is not null as is_flagged,
-        rule_fingerprints.rule_fingerprint as current_fingerprint,
-        coalesce(current_findings.finding_id, previous_lifecycle.finding_id) as finding_id,
-        coalesce(current_findings.rule_id, previous_lifecycle.rule_id) as rule_id,
+        latest_values.finding_id,
+        latest_values.rule_id,
+        latest_values.data_source,
+        latest_values.claim_id,
+        latest_values.claim_line_number,
         case
-            when is_flagged then current_findings.data_source
-            else previous_lifecycle.data_source
-        end as data_source,
-        coalesce(current_findings.claim_id, previous_lifecycle.claim_id) as claim_id,
-        coalesce(current_findings.claim_line_number, previous_lifecycle.claim_line_number)
-            as claim_line_number,
-        case
-            when is_flagged then 'open'
+            when latest_values.is_flagged then 'open'
             when previous_lifecycle.state = 'open' then 'resolved'
             else previous_lifecycle.state
         end as state,
         case
-            when is_flagged then null
+            when latest_values.is_flagged then null
             when previous_lifecycle.state = 'open' then classified.resolution
             else previous_lifecycle.resolution
         end as resolution,
         coalesce(previous_lifecycle.first_seen_run_id, this_run.run_id) as first_seen_run_id,
         coalesce(previous_lifecycle.first_seen_on, this_run.run_date) as first_seen_on,
         case
-            when is_flagged then this_run.run_id else previous_lifecycle.last_seen_run_id
+            when latest_values.is_flagged then this_run.run_id
+            else previous_lifecycle.last_seen_run_id
         end as last_seen_run_id,
         case
-            when is_flagged then this_run.run_date else previous_lifecycle.last_seen_on
+            when latest_values.is_flagged then this_run.run_date
+            else previous_lifecycle.last_seen_on
         end as last_seen_on,
         case
-            when is_flagged then null
+            when latest_values.is_flagged then null
             when previous_lifecycle.state = 'open' then this_run.run_id
             else previous_lifecycle.resolved_run_id
         end as resolved_run_id,
         case
-            when is_flagged then null
+            when latest_values.is_flagged then null
             when previous_lifecycle.state = 'open' then this_run.run_date
             else previous_lifecycle.resolved_on
         end as resolved_on,
         coalesce(previous_lifecycle.times_reopened, 0)
-        + case when is_flagged and previous_lifecycle.state = 'resolved' then 1 else 0 end
-            as times_reopened,
-        case
-            when is_flagged then current_findings.rule_version
-            else previous_lifecycle.rule_version
-        end as rule_version,
-        case
-            when is_flagged then current_findings.status else previous_lifecycle.status
-        end as status,
-        case
-            when is_flagged then current_findings.severity else previous_lifecycle.severity
-        end as severity,
-        case
-            when is_flagged then current_findings.person_id else previous_lifecycle.person_id
-        end as person_id,
-        case
-            when is_flagged then current_findings.rendering_npi
-            else previous_lifecycle.rendering_npi
-        end as rendering_npi,
-        case
-            when is_flagged then current_findings.service_date
-            else previous_lifecycle.service_date
-        end as service_date,
-        case
-            when is_flagged then current_findings.hcpcs_code else previous_lifecycle.hcpcs_code
-        end as hcpcs_code,
-        case
-            when is_flagged then current_findings.paid_amount
-            else previous_lifecycle.paid_amount
-        end as paid_amount,
-        case
-            when is_flagged then current_findings.evidence else previous_lifecycle.evidence
-        end as evidence,
-        case
-            when is_flagged then current_fingerprint else previous_lifecycle.rule_fingerprint
-        end as rule_fingerprint
-    from current_findings
-    full outer join previous_lifecycle
-        on current_findings.finding_id = previous_lifecycle.finding_id
+        + case
+            when latest_values.is_flagged and previous_lifecycle.state = 'resolved' then 1 else 0
+        end as times_reopened,
+        latest_values.rule_version,
+        latest_values.status,
+        latest_values.severity,
+        latest_values.person_id,
+        latest_values.rendering_npi,
+        latest_values.service_date,
+        latest_values.hcpcs_code,
+        latest_values.paid_amount,
+        latest_values.evidence,
+        latest_values.rule_fingerprint
+    from latest_values
+    left join previous_lifecycle
+        on latest_values.finding_id = previous_lifecycle.finding_id
     left join classified
-        on previous_lifecycle.finding_id = classified.finding_id
-    left join rule_fingerprints
-        on current_findings.rule_id = rule_fingerprints.rule_id
+        on latest_values.finding_id = classified.finding_id
     cross join this_run
 )
 
-select * exclude (is_flagged, current_fingerprint) from final
+select * from final
 order by first_seen_on, rule_id, claim_id, claim_line_number, data_source, finding_id

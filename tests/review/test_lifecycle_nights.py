@@ -11,7 +11,15 @@ import duckdb
 import pytest
 
 from tests.conftest import assert_one_line_error
-from tests.review.conftest import NIGHTS, POLICY_11_REVERSALS, Nights, run_night, snapshot
+from tests.review.conftest import (
+    NIGHTS,
+    POLICY_11_REVERSALS,
+    Nights,
+    assert_findings_match_the_key,
+    assert_lifecycle_matches_the_key,
+    run_night,
+    snapshot,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -56,43 +64,14 @@ def test_exceptions_carry_the_contracts_finding_id(nights: Nights):
             )
 
 
-def _skipped(nights: Nights) -> set[str]:
-    """Until policy 1.1 reversals are in, findings of reversed lines are compared by
-    test_a_reversal_resolves_its_line_not_audited_now alone."""
-    return set() if POLICY_11_REVERSALS else nights.reversal_ids()
-
-
 @pytest.mark.parametrize("night", range(NIGHTS + 1))
 def test_findings_equal_the_answer_key(nights: Nights, night: int):
-    skip = _skipped(nights)
-    key = {
-        (r["finding_id"], r["rule_id"], r["status"])
-        for r in nights.key(night, "expected_findings.csv")
-        if r["finding_id"] not in skip
-    }
-    got = {
-        (f["finding_id"], f["rule_id"], f["status"])
-        for f in nights.runs[night].findings
-        if f["finding_id"] not in skip
-    }
-    assert got == key
-    assert len(key) > 50
+    assert_findings_match_the_key(nights, night, nights.runs[night].findings)
 
 
 @pytest.mark.parametrize("night", range(1, NIGHTS + 1))
 def test_lifecycle_equals_the_answer_key(nights: Nights, night: int):
-    skip = _skipped(nights)
-    key = {
-        r["finding_id"]: (r["state"], r["resolution"] or None, int(r["times_reopened"]))
-        for r in nights.key(night, "expected_lifecycle.csv")
-        if r["finding_id"] not in skip
-    }
-    got = {
-        fid: (r["state"], r["resolution"], r["times_reopened"])
-        for fid, r in nights.runs[night].lifecycle.items()
-        if fid not in skip
-    }
-    assert got == key
+    assert_lifecycle_matches_the_key(nights, night, nights.runs[night].lifecycle)
 
 
 def test_the_keys_hold_every_kind_of_change(nights: Nights):

@@ -14,11 +14,12 @@ from jobs.synthetic.nights import generate_nights
 from tests.review.conftest import (
     LINES,
     NIGHTS,
-    POLICY_11_REVERSALS,
     RUN_DATES,
     SEED,
     Nights,
     _choose,
+    assert_findings_match_the_key,
+    assert_lifecycle_matches_the_key,
     decisions_for,
     read_csv,
     snapshot,
@@ -68,35 +69,14 @@ def spark_nights(spark, tmp_path_factory: pytest.TempPathFactory) -> tuple[Night
 
 def test_spark_nights_give_the_answer_keys(spark_nights) -> None:
     nights, snapshots = spark_nights
-    skip = set() if POLICY_11_REVERSALS else nights.reversal_ids()
     for night, snap in enumerate(snapshots):
-        key = {
-            (r["finding_id"], r["rule_id"], r["status"])
-            for r in nights.key(night, "expected_findings.csv")
-            if r["finding_id"] not in skip
-        }
-        got = {
-            (f["finding_id"], f["rule_id"], f["status"])
-            for f in snap["findings"]
-            if f["finding_id"] not in skip
-        }
-        assert got == key, night
+        assert_findings_match_the_key(nights, night, snap["findings"])
         for f in snap["findings"]:
             assert f["finding_id"] == contract_finding_id(
                 f["data_source"], f["claim_id"], int(f["claim_line_number"]), f["rule_id"]
             )
         if night:
-            life = {
-                r["finding_id"]: (r["state"], r["resolution"] or None, int(r["times_reopened"]))
-                for r in nights.key(night, "expected_lifecycle.csv")
-                if r["finding_id"] not in skip
-            }
-            got_life = {
-                fid: (r["state"], r["resolution"], r["times_reopened"])
-                for fid, r in snap["lifecycle"].items()
-                if fid not in skip
-            }
-            assert got_life == life, night
+            assert_lifecycle_matches_the_key(nights, night, snap["lifecycle"])
 
 
 def test_spark_decisions_give_the_same_review_states(spark_nights) -> None:
