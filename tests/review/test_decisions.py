@@ -70,6 +70,10 @@ def test_every_bad_row_is_rejected_with_its_reason_and_nothing_else_lost(
     csv_rows = [r for r in csv_rows if r["table_name"] == "decisions"]
     assert len(csv_rows) == len(bad)
     html = (run.out / "report.html").read_text()
+    inputs = html[
+        html.index('id="inputs-table"') : html.index("</table>", html.index('id="inputs-table"'))
+    ]
+    assert "<td>decisions</td>" in inputs and nights.decisions_file.name in inputs
     section = html[html.index('id="rejected-decisions-table"') :]
     for reason in set(EXPECTED_REASONS.values()):
         assert reason in section

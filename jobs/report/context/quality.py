@@ -34,7 +34,9 @@ def esi_codes(db: Db) -> list[str]:
 def quality_section(db: Db, manifest: dict[str, Any], raw_ids: bool) -> dict[str, Any]:
     input_dir = manifest.get("input_dir") or ""
     inputs = []
-    for f in manifest.get("inputs") or []:
+    # the reviewers' decisions file is read and validated like an extract (issue 15)
+    decisions = [manifest["decisions_file"]] if manifest.get("decisions_file") else []
+    for f in [*(manifest.get("inputs") or []), *decisions]:
         path = str(f.get("path", ""))
         shown = path
         if input_dir and path.startswith(input_dir.rstrip("/") + "/"):
