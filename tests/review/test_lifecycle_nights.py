@@ -169,3 +169,30 @@ def test_a_missing_decisions_file_is_exit_2(nights: Nights, db_copy, tmp_path):
     done = run_night(nights.data, NIGHTS, tmp_path / "out", db_copy, tmp_path / "nope.csv")
     assert_one_line_error(done, "decisions file", "nope.csv", "not found")
     assert snapshot(db_copy) == before
+
+
+def test_a_database_from_before_the_lifecycle_starts_it_from_the_history(nights: Nights, db_copy):
+    """The first run on a database of an earlier version (no finding_lifecycle) takes the
+    previous run's findings as open, first seen at their earliest run in findings_history."""
+    con = duckdb.connect(str(db_copy))
+    try:
+        con.execute("drop table finding_lifecycle")
+        con.execute("drop table decisions_history")
+        con.execute("alter table findings_history drop column finding_id")
+        previous = {
+            r[0]: r[1]
+            for r in con.execute(
+                "select f.finding_id, min(h.run_id) from findings as f join findings_history as h "
+                "on h.rule_id = f.rule_id and h.claim_id = f.claim_id "
+                "and h.claim_line_number = f.claim_line_number group by 1"
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    done = run_night(nights.data, NIGHTS, db_copy.parent / "out", db_copy, None)
+    assert done.returncode == 0, done.stderr[-2000:]
+    life = snapshot(db_copy)["lifecycle"]
+    assert previous and set(previous) <= set(life)
+    for fid, first_run in previous.items():
+        assert life[fid]["state"] == "open" and life[fid]["first_seen_run_id"] == first_run
+        assert life[fid]["review_state"] == "open"
