@@ -16,6 +16,14 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # The Tuva Project's synthetic claims (Apache-2.0; see each folder's SOURCE.md and NOTICE).
 TUVA_SYNTHETIC_10 = FIXTURES / "tuva-synthetic-10"
 TUVA_DEMO_2023 = FIXTURES / "tuva-demo-2023"
+# The output files of a successful run (contract: "Outputs of run").
+OUTPUTS = [
+    "exceptions.csv",
+    "exceptions.parquet",
+    "rejected_rows.csv",
+    "report.html",
+    "manifest.json",
+]
 
 
 @pytest.fixture(scope="session")

@@ -10,20 +10,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import FIXTURES, assert_one_line_error
+from tests.conftest import FIXTURES, OUTPUTS, assert_one_line_error
 
 CONTRACT_COLUMNS = [
     "run_id", "rule_id", "rule_version", "status", "severity", "data_source", "claim_id",
     "claim_line_number", "person_id", "rendering_npi", "service_date", "hcpcs_code",
     "paid_amount", "evidence",
 ]  # fmt: skip
-OUTPUTS = [
-    "exceptions.csv",
-    "exceptions.parquet",
-    "rejected_rows.csv",
-    "report.html",
-    "manifest.json",
-]
 
 
 def read_csv(path):
