@@ -14,7 +14,7 @@ import re
 import pytest
 import synthetic
 from browser import assert_not_blank
-from html_tree import Node, headers
+from html_tree import Node, headers, parse
 from paper import (
     SIDE_MARGIN,
     Printed,
@@ -23,6 +23,7 @@ from paper import (
     ink_in,
     page_png,
     print_pdf,
+    read_pdf,
     row_texts,
     squeeze,
 )
@@ -156,6 +157,47 @@ def test_print_opens_details_and_restores_the_screen(plain: Rendered, chromium) 
         assert page.evaluate("document.querySelector('details.prov').open")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("extra", [4, 8])
+def test_a_table_with_more_columns_still_fits(
+    extra: int,
+    plain: Rendered,
+    chromium,  # noqa: ANN001
+    tmp_path,  # noqa: ANN001
+) -> None:
+    """Columns added to the provider table later (review counts, say) still print whole:
+    24 columns with their headers as they are, 28 with the number headers sideways (from
+    25 columns). The columns are added in the page, which is then printed and checked
+    against its own HTML."""
+    context = chromium.new_context()
+    try:
+        page = context.new_page()
+        page.goto(plain.path.resolve().as_uri(), wait_until="load")
+        page.evaluate(
+            """(extra) => {
+                const t = document.getElementById('providers-table');
+                for (let i = 1; i <= extra; i++) {
+                    const th = document.createElement('th');
+                    th.className = 'num';
+                    th.textContent = 'Review count ' + i;
+                    t.tHead.rows[0].appendChild(th);
+                    for (const row of t.tBodies[0].rows) {
+                        row.insertCell().textContent = String(row.rowIndex * 7 % 1000);
+                    }
+                }
+            }""",
+            extra,
+        )
+        doc = parse(page.content())
+        pdf = tmp_path / "wider.pdf"
+        pdf.write_bytes(page.pdf())
+    finally:
+        context.close()
+    assert len(headers(doc.by_id("providers-table"))) == 20 + extra
+    printed = Printed(pdf, read_pdf(pdf), 0.0)
+    check_tables(printed, doc)
+    check_inside_printable_area(printed)
 
 
 @pytest.mark.parametrize("mode", MODES)
