@@ -4,9 +4,10 @@
 to PDF, default page size, portrait, with or without JavaScript). `read_pdf` reads each
 page back with Debian's poppler-utils: its text in the order Chromium drew it
 (`pdftotext -raw`: a table's cells, row by row) and its words with their boxes
-(`pdftotext -bbox`). `check_prints_whole` holds what a printed report must show: every
-table's header row and every row of every table whole on one page, the header row again
-on each page a table continues on, and nothing outside the printable area.
+(`pdftotext -bbox`). The checks hold what a printed report must show: every table's header row
+and every row of every table whole on one page, the header row again on each page a
+table continues on, every number of the page's text, and nothing outside the printable
+area.
 A missing tool is a failure, not a skip: CI installs poppler-utils.
 """
 
@@ -205,3 +206,33 @@ def check_tables(printed: Printed, doc: Node) -> int:
         alone = [p.number for p in printed.holding(head) if p.number not in pages]
         assert not alone, f"pages {alone}: a header row with no row under it ({head[:40]})"
     return n_rows
+
+
+# Parts of the page that are not for paper: the script's controls, screen-reader text.
+SCREEN_ONLY = {"no-print", "js-only", "controls", "visually-hidden"}
+NOT_TEXT = {"head", "script", "style", "svg", "button", "select", "option"}
+NUMBER = re.compile(r"-?\$?\d[\d,]*(?:\.\d+)?%?")
+
+
+def shown_text(node: Node) -> str:
+    """The text a reader sees of `node`, without screen-only parts and chart labels (the
+    charts' numbers are in their tables)."""
+    if node.tag in NOT_TEXT or "hidden" in node.attrs:
+        return ""
+    if SCREEN_ONLY & set((node.attrs.get("class") or "").split()):
+        return ""
+    return " ".join(c if isinstance(c, str) else shown_text(c) for c in node.children)
+
+
+def check_numbers(printed: Printed, doc: Node) -> int:
+    """Every amount, percentage, date and count of 3 digits or more that the report's text
+    shows is in the PDF; returns how many distinct ones were checked."""
+    everything = "".join(p.squeezed for p in printed.pages)
+    numbers = {
+        n
+        for n in NUMBER.findall(shown_text(doc))
+        if sum(c.isdigit() for c in n) >= 3 or n[-1] == "%" or "$" in n
+    }
+    missing = sorted(n for n in numbers if n not in everything)
+    assert not missing, f"{len(missing)} numbers not printed: {missing[:20]}"
+    return len(numbers)

@@ -19,6 +19,7 @@ from paper import (
     SIDE_MARGIN,
     Printed,
     check_inside_printable_area,
+    check_numbers,
     check_tables,
     ink_in,
     page_png,
@@ -57,9 +58,11 @@ def _drilldown_sections(doc: Node) -> list[Node]:
 
 
 def test_every_table_prints_whole(printed: Printed, plain: Rendered) -> None:
-    """Every column header and every row of every table, no row split, headers repeated."""
+    """Every column header and every row of every table, no row split, headers repeated;
+    every number of the text."""
     n_rows = check_tables(printed, plain.doc)
     check_inside_printable_area(printed)
+    assert check_numbers(printed, plain.doc) > 500
     n_providers = len(row_texts(plain.doc.by_id("providers-table")))
     assert n_providers == 40 + 1  # unknown provider included: each row checked whole
     assert n_rows > n_providers
