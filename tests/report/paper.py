@@ -102,21 +102,15 @@ _WORD = re.compile(
 )
 
 
+def _pdftotext(pdf: Path, mode: str) -> str:
+    command = [tool("pdftotext"), mode, "-enc", "UTF-8", str(pdf), "-"]
+    return subprocess.run(command, capture_output=True, check=True, text=True).stdout
+
+
 def read_pdf(pdf: Path) -> list[Page]:
-    pdftotext = tool("pdftotext")
-    raw = subprocess.run(
-        [pdftotext, "-raw", "-enc", "UTF-8", str(pdf), "-"],
-        capture_output=True,
-        check=True,
-        text=True,
-    ).stdout
-    boxes = subprocess.run(
-        [pdftotext, "-bbox", "-enc", "UTF-8", str(pdf), "-"],
-        capture_output=True,
-        check=True,
-        text=True,
-    ).stdout
-    texts = raw.split("\f")
+    """Each page's size, words with their boxes, and text in drawing order."""
+    texts = _pdftotext(pdf, "-raw").split("\f")
+    boxes = _pdftotext(pdf, "-bbox")
     pages = []
     for i, (width, height, body) in enumerate(_PAGE.findall(boxes)):
         words = [
