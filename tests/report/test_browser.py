@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-import synthetic
 from browser import assert_not_blank, contrast, open_report
 from playwright.sync_api import expect
-from report_fixtures import Rendered, render
+from report_fixtures import Rendered
 
 pytestmark = pytest.mark.browser
 
@@ -208,13 +207,6 @@ def test_print_stylesheet(plain: Rendered, context) -> None:
     assert page.is_visible("#providers-table")
     pdf = page.pdf()
     assert pdf.startswith(b"%PDF") and len(pdf) > 20_000
-
-
-@pytest.fixture(scope="module")
-def many_providers(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
-    """Enough providers for the lazily laid-out provider table (over 500 rows)."""
-    built = synthetic.build(tmp_path_factory.mktemp("many"), n_providers=700, n_lines=9_000)
-    return render(built)
 
 
 def test_large_provider_table_sorts_and_shows(many_providers: Rendered, context) -> None:
