@@ -266,7 +266,7 @@ def build_document(
             "paid_amount": stats["frame_paid_amount"],
         },
         "design": {
-            "sample_created_at": str(design["created_at"]),
+            "sample_created_at": design["created_at"].isoformat(timespec="seconds"),
             "seed": design["seed"],
             "requested_size": design["requested_size"],
             "sample_size": design["sample_size"],

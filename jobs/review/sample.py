@@ -366,53 +366,63 @@ def write_csv(con: duckdb.DuckDBPyConnection, table: str, order: str, path: Path
 
 
 def design_strata(con: duckdb.DuckDBPyConnection, k: int) -> list[Stratum]:
-    """Stratify the frame in `_review_frame` (temp table `_review_strata`, n_sample 0)."""
+    """Stratify the frame in `_review_frame`: the classes' counts and exact sums come from
+    one grouped query; strata are runs of classes (BOUNDARY_METHOD)."""
     ((n, min_cents, max_cents),) = con.execute(
         "select count(*), min(paid_cents), max(paid_cents) from _review_frame"
     ).fetchall()
+    if n == 0:
+        return []
     n_classes = CLASSES_PER_STRATUM * k
     span = max_cents - min_cents + 1
-    counts = [0] * n_classes
-    for j, count in con.execute(
-        "select (paid_cents - $lo) * $classes // $span as j, count(*) "
-        "from _review_frame group by j",
-        {"lo": min_cents, "classes": n_classes, "span": span},
-    ).fetchall():
-        counts[j] = count
+    classes = {
+        row[0]: row[1:]
+        for row in con.execute(
+            """
+            select
+                (paid_cents - $lo) * $classes // $span as j, count(*), sum(paid_cents),
+                sum(cast(paid_cents as hugeint) * paid_cents), min(paid_cents), max(paid_cents)
+            from _review_frame
+            group by j
+            """,
+            {"lo": min_cents, "classes": n_classes, "span": span},
+        ).fetchall()
+    }
+    counts = [classes[j][0] if j in classes else 0 for j in range(n_classes)]
     starts = stratum_starts(counts, k)
-    lowers = [class_edge(min_cents, span, n_classes, s) for s in starts]
-    strata = [
-        Stratum(h + 1, lower, lowers[h + 1] if h + 1 < len(lowers) else None)
-        for h, lower in enumerate(lowers)
-    ]
-    con.execute(
-        "create or replace temp table _review_strata "
-        "(stratum integer, lower_cents bigint, upper_cents bigint, n_sample integer)"
-    )
-    con.executemany(
-        "insert into _review_strata values (?, ?, ?, 0)",
-        [(s.stratum, s.lower_cents, s.upper_cents) for s in strata],
-    )
-    sums = con.execute(
-        """
-        select
-            s.stratum, count(*), sum(f.paid_cents),
-            sum(cast(f.paid_cents as hugeint) * f.paid_cents),
-            min(f.paid_cents), max(f.paid_cents)
-        from _review_frame as f
-        inner join _review_strata as s
-            on f.paid_cents >= s.lower_cents
-            and (s.upper_cents is null or f.paid_cents < s.upper_cents)
-        group by s.stratum
-        """
-    ).fetchall()
-    by_stratum = {row[0]: row[1:] for row in sums}
-    for s in strata:
-        lines, cents, squares, low, high = by_stratum[s.stratum]
-        s.frame_lines, s.paid_cents, s.paid_cents_squared = lines, int(cents), int(squares)
-        s.min_cents, s.max_cents = low, high
+    strata = []
+    for h, first in enumerate(starts):
+        last = starts[h + 1] if h + 1 < len(starts) else n_classes
+        upper = class_edge(min_cents, span, n_classes, last) if last < n_classes else None
+        s = Stratum(h + 1, class_edge(min_cents, span, n_classes, first), upper)
+        rows = [classes[j] for j in range(first, last) if j in classes]
+        s.frame_lines = sum(r[0] for r in rows)
+        s.paid_cents = sum(int(r[1]) for r in rows)
+        s.paid_cents_squared = sum(int(r[2]) for r in rows)
+        s.min_cents, s.max_cents = min(r[3] for r in rows), max(r[4] for r in rows)
+        strata.append(s)
     assert sum(s.frame_lines for s in strata) == n
     return strata
+
+
+def store_strata(con: duckdb.DuckDBPyConnection, strata: list[Stratum]) -> None:
+    """Temp table `_review_strata` (bounds in cents, n_sample) for review_selection.sql."""
+    con.execute(
+        """
+        create or replace temp table _review_strata as
+        select
+            unnest($stratum) :: integer as stratum,
+            unnest($lower) :: bigint as lower_cents,
+            unnest($upper) :: bigint as upper_cents,
+            unnest($n_sample) :: integer as n_sample
+        """,
+        {
+            "stratum": [s.stratum for s in strata],
+            "lower": [s.lower_cents for s in strata],
+            "upper": [s.upper_cents for s in strata],
+            "n_sample": [s.sample_lines for s in strata],
+        },
+    )
 
 
 def draw_sample(
@@ -444,68 +454,81 @@ def draw_sample(
     except OSError as exc:
         raise AuditError(f"cannot create {out.parent}: {first_line(exc)}") from None
     with writer_lock(db), updating(db, sample_id, [out]) as con:
-        run_id = latest_run(con, db)
-        con.execute(
-            f"create temp table _review_frame as {review_sql('review_frame')}",
-            {"frame_kind": frame, "seed": str(seed)},
-        )
-        n_frame = con.execute("select count(*) from _review_frame").fetchall()[0][0]
-        if n_frame == 0:
-            raise InputError(
-                f"run {run_id} has no {frame} audited ESI line with a positive paid amount "
-                "to sample"
-            )
-        design = design_strata(con, strata)
-        notes = []
-        if len(design) < strata:
-            notes.append(
-                f"{strata} strata requested, {len(design)} formed: the paid amounts do not "
-                f"spread over {strata}"
-            )
-        if size >= n_frame:
-            notes.append(f"--size {size} is at least the frame's {n_frame} lines: all are drawn")
-        try:
-            allocation = allocate(
-                [s.frame_lines for s in design],
-                [s.frame_lines * s.allocation_sd for s in design],
-                size,
-            )
-        except ValueError:
-            need = sum(min(MIN_PER_STRATUM, s.frame_lines) for s in design)
-            raise InputError(
-                f"--size {size} is too small for {len(design)} strata: at least {need} "
-                f"({MIN_PER_STRATUM} lines per stratum); pass a larger --size or fewer --strata"
-            ) from None
-        for s, n in zip(design, allocation, strict=True):
-            s.sample_lines = n
-        con.executemany(
-            "update _review_strata set n_sample = ? where stratum = ?",
-            [(s.sample_lines, s.stratum) for s in design],
-        )
-        con.execute(
-            f"insert into review_sample_frames by name {review_sql('review_selection')}",
-            {"sample_id": sample_id},
-        )
-        result = SampleResult(
-            sample_id=sample_id,
-            seed=seed,
-            run_id=run_id,
-            frame_kind=frame,
-            frame_lines=n_frame,
-            frame_paid_amount=Decimal(sum(s.paid_cents for s in design)) / 100,
-            requested_size=size,
-            requested_strata=strata,
-            strata=design,
-            out=out.resolve(),
-            db=db,
-            notes=notes,
-        )
-        _insert_sample(con, result)
+        result = draw_into(con, db, sample_id, size, strata, seed, frame, out.resolve())
         con.execute(
             f"create temp table _review_sample_file as {review_sql('review_sample_file')}",
             {"sample_id": sample_id},
         )
         write_csv(con, "_review_sample_file", "sample_item", atomic.temp_output(out, sample_id))
+    return result
+
+
+def draw_into(
+    con: duckdb.DuckDBPyConnection,
+    db: Path,
+    sample_id: str,
+    size: int,
+    strata: int,
+    seed: int,
+    frame: str,
+    out: Path,
+) -> SampleResult:
+    """Draw sample `sample_id` in the audit database open in `con`: the frame of its latest
+    successful run, the strata, the allocation and the draw, stored in review_samples and
+    review_sample_frames (the caller owns the connection and its publication)."""
+    run_id = latest_run(con, db)
+    con.execute(
+        f"create or replace temp table _review_frame as {review_sql('review_frame')}",
+        {"frame_kind": frame, "seed": str(seed)},
+    )
+    design = design_strata(con, strata)
+    n_frame = sum(s.frame_lines for s in design)
+    if n_frame == 0:
+        raise InputError(
+            f"run {run_id} has no {frame} audited ESI line with a positive paid amount to sample"
+        )
+    notes = []
+    if len(design) < strata:
+        notes.append(
+            f"{strata} strata requested, {len(design)} formed: the paid amounts do not "
+            f"spread over {strata}"
+        )
+    if size >= n_frame:
+        notes.append(f"--size {size} is at least the frame's {n_frame} lines: all are drawn")
+    try:
+        allocation = allocate(
+            [s.frame_lines for s in design],
+            [s.frame_lines * s.allocation_sd for s in design],
+            size,
+        )
+    except ValueError:
+        need = sum(min(MIN_PER_STRATUM, s.frame_lines) for s in design)
+        raise InputError(
+            f"--size {size} is too small for {len(design)} strata: at least {need} "
+            f"({MIN_PER_STRATUM} lines per stratum); pass a larger --size or fewer --strata"
+        ) from None
+    for s, n in zip(design, allocation, strict=True):
+        s.sample_lines = n
+    store_strata(con, design)
+    con.execute(
+        f"insert into review_sample_frames by name {review_sql('review_selection')}",
+        {"sample_id": sample_id},
+    )
+    result = SampleResult(
+        sample_id=sample_id,
+        seed=seed,
+        run_id=run_id,
+        frame_kind=frame,
+        frame_lines=n_frame,
+        frame_paid_amount=Decimal(sum(s.paid_cents for s in design)) / 100,
+        requested_size=size,
+        requested_strata=strata,
+        strata=design,
+        out=out,
+        db=db,
+        notes=notes,
+    )
+    _insert_sample(con, result)
     return result
 
 
