@@ -12,6 +12,7 @@ from jobs.errors import AuditError, InputError
 
 DEFAULT_DEMO_OUT = Path("claims-audit-demo")
 DEMO_LINES = 100_000
+DB_HELP = "audit database (default: $CLAIMS_AUDIT_DB, else ./claims-audit-demo/audit.duckdb)"
 
 EXAMPLES = {
     "run": """examples:
@@ -155,7 +156,7 @@ def _review_parsers(sub: argparse._SubParsersAction, fmt: type[argparse.HelpForm
         epilog=EXAMPLES["sample"],
         formatter_class=fmt,
     )
-    p.add_argument("--db", type=Path, help="audit database (default as for query)")
+    p.add_argument("--db", type=Path, help=DB_HELP)
     p.add_argument("--size", required=True, type=int, help="lines to sample")
     p.add_argument("--strata", type=int, default=3, help="strata by paid amount (default 3)")
     p.add_argument("--seed", type=int, help="random seed (default: a new one, printed)")
@@ -176,7 +177,7 @@ def _review_parsers(sub: argparse._SubParsersAction, fmt: type[argparse.HelpForm
         epilog=EXAMPLES["estimate"],
         formatter_class=fmt,
     )
-    p.add_argument("--db", type=Path, help="audit database (default as for query)")
+    p.add_argument("--db", type=Path, help=DB_HELP)
     p.add_argument("--sample", required=True, metavar="SAMPLE_ID", help="the sample's id")
     p.add_argument("--results", required=True, type=Path, help="the reviewed sample file")
     p.add_argument("--out", type=Path, help="output directory (default ./ESTIMATE_ID)")

@@ -220,9 +220,10 @@ def test_the_sample_file_has_the_contract_columns_and_is_formula_safe(tmp_path):
     lines = spread(12, 100, 400) + [
         Line("=HYPERLINK(1)", "250.00", evidence="-2+3"),
         Line("@SUM(A1)", "260.00", data_source="+plan"),
+        Line("-12", "270.00", data_source="\tplan"),
     ]
     db = build(tmp_path / "audit.duckdb", lines)
-    r = draw_sample(db, 14, tmp_path / "s.csv", strata=2, seed=9)
+    r = draw_sample(db, 15, tmp_path / "s.csv", strata=2, seed=9)
     with open(tmp_path / "s.csv", newline="") as fh:
         header = next(csv.reader(fh))
     assert header == [
@@ -233,17 +234,18 @@ def test_the_sample_file_has_the_contract_columns_and_is_formula_safe(tmp_path):
     ]  # fmt: skip
     rows = read_csv(tmp_path / "s.csv")
     assert {row["sample_id"] for row in rows} == {r.sample_id}
-    assert [int(row["sample_item"]) for row in rows] == list(range(1, 15))
+    assert [int(row["sample_item"]) for row in rows] == list(range(1, 16))
     assert all(row["overpayment_amount"] == row["reviewer"] == row["note"] == "" for row in rows)
     by_claim = {row["claim_id"]: row for row in rows}
     assert "'=HYPERLINK(1)" in by_claim and "'@SUM(A1)" in by_claim
     assert by_claim["'=HYPERLINK(1)"]["evidence"] == "conservative_care: -2+3"
     assert by_claim["'@SUM(A1)"]["data_source"] == "'+plan"
+    assert by_claim["'-12"]["data_source"] == "'\tplan"
     assert by_claim["'=HYPERLINK(1)"]["paid_amount"] == "250.00"  # numbers stay numbers
     for row in rows:  # N and n agree with the rows
         same = [x for x in rows if x["stratum"] == row["stratum"]]
         assert int(row["stratum_sample_size"]) == len(same)
-    assert sum(s.frame_lines for s in r.strata) == 14
+    assert sum(s.frame_lines for s in r.strata) == 15
 
 
 # ------------------------------------------------------------ the draw
