@@ -12,6 +12,7 @@ from jobs.errors import AuditError, InputError
 
 DEFAULT_DEMO_OUT = Path("claims-audit-demo")
 DEMO_LINES = 100_000
+DB_HELP = "audit database (default: $CLAIMS_AUDIT_DB, else ./claims-audit-demo/audit.duckdb)"
 
 EXAMPLES = {
     "run": """examples:
@@ -37,6 +38,22 @@ Default database: $CLAIMS_AUDIT_DB, else ./claims-audit-demo/audit.duckdb.""",
     "rules": """examples:
   claims-audit rules                          # the rule catalog
   claims-audit rules --show conservative_care # its SQL, parameters bound""",
+    "sample": """examples:
+  claims-audit sample --db audits/audit.duckdb --size 100 --out review/sample.csv
+  claims-audit sample --db audits/audit.duckdb --size 200 --strata 4 --seed 20261124 \\
+      --frame audited --out review/audited-sample.csv
+
+Draws a stratified random sample of the latest successful run's audited ESI lines
+(--frame flagged: those with a fail finding, the default; audited: all), stores the
+design, the frame and the seed in the database, and writes the reviewers' file.
+Fill in overpayment_amount (and reviewer, note), then run claims-audit estimate.""",
+    "estimate": """examples:
+  claims-audit estimate --db audits/audit.duckdb --sample sample-20261124T101500Z-3fa2c1 \\
+      --results review/sample.csv --out review/estimate
+
+Validates the reviewed file (every sampled line once, overpayment_amount from 0 to the
+line's paid amount; anything else exits 2 naming the rows, nothing written), then writes
+estimate.json and estimate.html and stores the estimate in review_estimates.""",
 }
 
 
@@ -124,7 +141,46 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--show", metavar="RULE", help="print this rule's SQL, parameters bound")
     p.add_argument("--config", type=Path, help="bind the parameters of this configuration")
+    _review_parsers(sub, fmt)
     return parser
+
+
+def _review_parsers(sub: argparse._SubParsersAction, fmt: type[argparse.HelpFormatter]) -> None:
+    """`sample` and `estimate` (jobs/review/sample.py, estimate.py)."""
+    p = sub.add_parser(
+        "sample",
+        help="draw a stratified random review sample of flagged (or audited) lines",
+        description="Draw a stratified random sample of the latest successful run's audited "
+        "ESI lines for medical-record review, store its design and frame in the database, "
+        "and write the reviewers' CSV file.",
+        epilog=EXAMPLES["sample"],
+        formatter_class=fmt,
+    )
+    p.add_argument("--db", type=Path, help=DB_HELP)
+    p.add_argument("--size", required=True, type=int, help="lines to sample")
+    p.add_argument("--strata", type=int, default=3, help="strata by paid amount (default 3)")
+    p.add_argument("--seed", type=int, help="random seed (default: a new one, printed)")
+    p.add_argument(
+        "--frame",
+        choices=("flagged", "audited"),
+        default="flagged",
+        help="lines with a fail finding (default) or every audited line",
+    )
+    p.add_argument("--out", required=True, type=Path, help="the sample file to write (CSV)")
+
+    p = sub.add_parser(
+        "estimate",
+        help="estimate the overpayment from a reviewed sample",
+        description="Validate a reviewed sample file and extrapolate its overpayments to the "
+        "sample's frame: stratified expansion estimate, standard error, 90% confidence limits "
+        "(estimate.json, estimate.html, table review_estimates).",
+        epilog=EXAMPLES["estimate"],
+        formatter_class=fmt,
+    )
+    p.add_argument("--db", type=Path, help=DB_HELP)
+    p.add_argument("--sample", required=True, metavar="SAMPLE_ID", help="the sample's id")
+    p.add_argument("--results", required=True, type=Path, help="the reviewed sample file")
+    p.add_argument("--out", type=Path, help="output directory (default ./ESTIMATE_ID)")
 
 
 def _log_options(p: argparse.ArgumentParser) -> None:
@@ -153,6 +209,10 @@ def main(argv: list[str] | None = None) -> int:
             return run_query(_query_db(args.db), args.sql, args.format, sys.stdout)
         if args.command == "rules":
             return _rules(args.show, args.config)
+        if args.command == "sample":
+            return _sample(args)
+        if args.command == "estimate":
+            return _estimate(args)
     except AuditError as exc:
         print(f"claims-audit: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -248,6 +308,51 @@ def _rules(show: str | None, config_path: Path | None) -> int:
         if r.parameters:
             bound = ", ".join(f"{p}={config.parameters.get(p, '(run fact)')}" for p in r.parameters)
             print(f"    parameters: {bound}")
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from jobs.review.sample import (
+        ALLOCATION_METHOD,
+        BOUNDARY_METHOD,
+        SELECTION_METHOD,
+        draw_sample,
+    )
+
+    db = _query_db(args.db)
+    r = draw_sample(db, args.size, args.out, args.strata, args.seed, args.frame)
+
+    print(f"sample {r.sample_id}: {r.sample_size:,} of {r.frame_lines:,} {r.frame_kind} lines")
+    print(f"  frame: run {r.run_id}, {r.frame_lines:,} lines, paid ${r.frame_paid_amount:,.2f}")
+    print(f"  seed: {r.seed} (the same database, frame, size, strata and seed give this sample)")
+    print(f"  strata: {BOUNDARY_METHOD}")
+    print(f"  allocation: {ALLOCATION_METHOD}")
+    print(f"  selection: {SELECTION_METHOD}")
+    print("  stratum  paid amount                    lines (N)  sampled (n)")
+    for s in r.strata:
+        d = s.as_dict()
+        upper = (
+            f"to under ${d['upper_bound']:,.2f}" if d["upper_bound"] is not None else "and above"
+        )
+        bounds = f"${d['lower_bound']:,.2f} {upper}"
+        print(f"  {s.stratum:>7}  {bounds:<29}  {s.frame_lines:>9,}  {s.sample_lines:>11,}")
+    for note in r.notes:
+        print(f"  note: {note}")
+    print(f"wrote {r.out}: fill in overpayment_amount (0 to the paid amount), reviewer, note;")
+    print(f"then: claims-audit estimate --db {db} --sample {r.sample_id} --results {r.out}")
+    return 0
+
+
+def _estimate(args: argparse.Namespace) -> int:
+    from jobs.report.estimate_page import render_estimate
+    from jobs.review.estimate import estimate
+
+    r = estimate(_query_db(args.db), args.sample, args.results, args.out, render_estimate)
+    print(f"estimate {r.estimate_id} of sample {args.sample}:")
+    print(f"  {r.document['statement']}")
+    for note in r.document["notes"]:
+        print(f"  note: {note}")
+    print(f"wrote {r.json_path} and {r.html_path}")
     return 0
 
 

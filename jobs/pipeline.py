@@ -39,7 +39,7 @@ from jobs.log import Log
 from jobs.publish import atomic, journal, outputs
 from jobs.publish.lock import writer_lock
 from jobs.report.render import write_report
-from jobs.review.history import carry_findings_history
+from jobs.review.history import carry_findings_history, carry_review_tables
 from jobs.validation import quarantine, validate
 from jobs.validation.suites import load_code_validity
 
@@ -300,6 +300,7 @@ class _Job:
         """The findings history and the run history the new database carries."""
         con = self._con()
         carry_findings_history(con, self.db_path, self.log)
+        carry_review_tables(con, self.db_path, self.log)
         self.manifest["status"] = "succeeded"
         self.manifest["exit_code"] = 0
         journal.write_run_history(con, self.db_path, self.manifest)

@@ -15,7 +15,7 @@ ALLOWED = {
     "validation": {"ingest"},
     "audit": set(),
     "report": {"audit"},
-    "review": {"audit"},
+    "review": {"audit", "publish"},
     "publish": set(),
     "synthetic": {"ingest"},
 }

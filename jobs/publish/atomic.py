@@ -9,6 +9,7 @@ or killed run leaves the last good database and outputs untouched.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 
@@ -50,3 +51,16 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def copy_published(db: Path, work_id: str) -> Path:
+    """Copy the published database to a build path, for a command that changes it (the
+    review sample and estimate): the copy is changed and then published like a run's
+    build, so readers of the published file are never blocked and a failure changes
+    nothing. The caller holds the writer lock, so nothing writes the published file."""
+    build = building_path(db, work_id)
+    shutil.copyfile(db, build)
+    wal = Path(str(db) + ".wal")
+    if wal.exists():  # never left by claims-audit (it checkpoints); copied to be faithful
+        shutil.copyfile(wal, Path(str(build) + ".wal"))
+    return build

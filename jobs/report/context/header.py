@@ -131,15 +131,21 @@ def assets(n_providers: int, page_css: str = "") -> dict[str, str]:
     css += f"#providers-wrap {{ contain-intrinsic-size: auto {28 * n_providers + 60}px; }}\n"
     css += page_css
     js = (folder / "report.js").read_text(encoding="utf-8")
-    if "</script" in js.lower() or "</style" in css.lower():
+    return {"css": css, "js": js, "csp": inline_policy(css, js)}
+
+
+def inline_policy(css: str, js: str | None = None) -> str:
+    """The Content-Security-Policy of a self-contained page: only the inlined style (and
+    script, if any) blocks, by hash; no network at all."""
+    if "</style" in css.lower() or (js is not None and "</script" in js.lower()):
         raise ValueError("report assets must not contain closing script/style tags")
 
     def digest(text: str) -> str:
         return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode()
 
-    csp = (
+    script = f"'{digest(js)}'" if js is not None else "'none'"
+    return (
         "default-src 'none'; "
-        f"style-src '{digest(css)}'; script-src '{digest(js)}'; "
+        f"style-src '{digest(css)}'; script-src {script}; "
         "img-src data:; base-uri 'none'; form-action 'none'"
     )
-    return {"css": css, "js": js, "csp": csp}
