@@ -3,8 +3,9 @@ every section, and an earlier extract of the same data for a first run to compar
 
 - The demo profile bills the ESIs through 12 injectors instead of 40 and has more ESI
   persons, so every injector reaches the peer comparison's minimum of audited lines, and
-  one injector treats most of the persons planted with a `fail` finding: the funnel plot
-  has a provider above its limit. Every rule still fires (each scenario is planted once).
+  one injector treats 40% of the persons planted with a `fail` finding besides its share
+  of the others: the funnel plot has a provider above its 99.8% limit. Every rule still
+  fires (the first ESI persons live every scenario once).
 - The earlier extract is the same data as it stood EARLIER_BY_MONTHS before the last
   load: the rows of the files loaded before then (`file_date`; EHR procedures by their
   date), the practitioner file whole. Auditing it first and then the whole set against
@@ -25,7 +26,7 @@ from jobs.ingest.load import install_macros
 from jobs.sqltext import lit
 from jobs.synthetic.generator import LAYOUTS, Profile, generate
 
-DEMO_PROFILE = Profile("demo", esi_person_share=0.3, n_esi_practitioners=12, outlier_pct=40)
+DEMO_PROFILE = Profile(esi_person_share=0.3, n_esi_practitioners=12, outlier_pct=40)
 DEMO_SEED = 0
 EARLIER_BY_MONTHS = 12
 
@@ -52,8 +53,7 @@ def make_demo_data(
     """Generate the demo's data set in `out`/input and its earlier extract in
     `out`/input-earlier (Parquet, the layout `generate` writes)."""
     latest, earlier = out / "input", out / "input-earlier"
-    generate(latest, lines=lines, seed=DEMO_SEED, fmt="parquet", progress=progress,
-             profile=DEMO_PROFILE)  # fmt: skip
+    generate(latest, lines, seed=DEMO_SEED, progress=progress, profile=DEMO_PROFILE)
     cutoff = write_earlier_extract(latest, earlier, EARLIER_BY_MONTHS)
     return DemoData(earlier, latest, cutoff)
 

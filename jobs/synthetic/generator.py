@@ -217,7 +217,6 @@ class Profile:
     the demo's (DEMO_PROFILE) has more ESI persons and fewer injectors, so that every
     injector reaches the report's peer comparison, and one outlier among them."""
 
-    name: str = "default"
     esi_person_share: float = ESI_PERSON_SHARE  # ESI persons per general person
     n_esi_practitioners: int = ESI_PRACTITIONERS  # injectors who bill ESIs
     outlier_pct: int = 0  # % of persons with a planted `fail` whom injector 0 treats

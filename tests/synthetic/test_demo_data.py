@@ -41,7 +41,7 @@ def test_injections_are_billed_by_the_profile_s_injectors_with_one_outlier(demo_
 
 def test_a_profile_cannot_name_more_injectors_than_the_range(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="n_esi_practitioners"):
-        generate(tmp_path, 100, profile=Profile("x", n_esi_practitioners=41))
+        generate(tmp_path, 100, profile=Profile(n_esi_practitioners=41))
 
 
 def test_the_earlier_extract_holds_what_was_loaded_a_year_before(demo_set, tmp_path: Path) -> None:
