@@ -11,7 +11,7 @@ from jobs import __version__
 from jobs.errors import AuditError, InputError
 
 DEFAULT_DEMO_OUT = Path("claims-audit-demo")
-DEMO_LINES = 100_000
+DEMO_LINES = 50_000
 DB_HELP = "audit database (default: $CLAIMS_AUDIT_DB, else ./claims-audit-demo/audit.duckdb)"
 
 EXAMPLES = {
@@ -25,7 +25,8 @@ EXAMPLES = {
 exit codes: 0 the audit ran (with or without exceptions); 2 the input or the
 configuration cannot be used; 1 anything else (e.g. the database is locked).""",
     "demo": """example:
-  claims-audit demo                  # writes ./claims-audit-demo/report.html and more""",
+  claims-audit demo                  # writes ./claims-audit-demo/report.html and more
+  claims-audit demo --lines 200000   # more filler claims, the same report sections""",
     "generate": """examples:
   claims-audit generate --out data/synthetic --lines 1000000
   claims-audit generate --out data/small --lines 50000 --seed 7 --format csv""",
@@ -100,7 +101,9 @@ def _parser() -> argparse.ArgumentParser:
         "demo",
         help="generate a synthetic data set and audit it",
         description="Generate a realistic synthetic data set with planted violations "
-        "and run the audit on it.",
+        "and audit it twice against one database: first as the extract stood a year "
+        "before its last load (outputs in OUT/earlier), then whole, so the report "
+        "compares the run with the previous one.",
         epilog=EXAMPLES["demo"],
         formatter_class=fmt,
     )
@@ -259,12 +262,38 @@ def _run_spark(
 
 
 def _demo(out: Path, lines: int, log_json: bool) -> int:
-    from jobs.synthetic.generator import generate
+    """Generate the demo data, audit its earlier extract (the first night, outputs in
+    OUT/earlier), then the whole set against the same database (outputs in OUT)."""
+    from jobs.log import Log
+    from jobs.pipeline import run
+    from jobs.summary import print_summary
+    from jobs.synthetic.demo import make_demo_data
+    from jobs.validation.gx_duckdb import preload
 
-    data = out / "input"
-    print(f"generating {lines:,} synthetic claim lines in {data} ...", file=sys.stderr)
-    generate(data, lines=lines, seed=0, fmt="parquet")
-    return _run(data, out, None, None, log_json)
+    preload()  # Great Expectations' import overlaps the data generation
+    print(f"generating {lines:,} synthetic claim lines in {out / 'input'} ...", file=sys.stderr)
+    data = make_demo_data(out, lines)
+    print(
+        f"first run: the extract as it stood on {data.cutoff} ({data.earlier}) ...",
+        file=sys.stderr,
+    )
+    first = run(
+        data.earlier,
+        out / "earlier",
+        out / "audit.duckdb",
+        None,
+        Log("json" if log_json else "auto"),
+    )
+    if first.exit_code:
+        print(f"claims-audit: {first.message}", file=sys.stderr)
+        print_summary(first, sys.stdout)
+        return first.exit_code
+    print(
+        f"first run {first.run_id}: {first.manifest['findings']['total']:,} findings "
+        f"(report {out / 'earlier' / 'report.html'}); now the whole data set ...",
+        file=sys.stderr,
+    )
+    return _run(data.latest, out, None, None, log_json)
 
 
 def _generate(out: Path, lines: int, seed: int, fmt: str) -> int:

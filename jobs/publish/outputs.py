@@ -6,6 +6,7 @@ from pathlib import Path
 
 import duckdb
 
+from jobs.safecsv import copy_csv
 from jobs.sqltext import lit
 
 OUTPUT_NAMES = (
@@ -24,13 +25,11 @@ EXCEPTION_COLUMNS = (
 
 
 def write_exceptions(con: duckdb.DuckDBPyConnection, csv_path: Path, parquet_path: Path) -> None:
-    """`findings` as exceptions.csv and exceptions.parquet, in a stable order."""
-    order = "order by rule_id, claim_id, claim_line_number, data_source"
+    """`findings` as exceptions.csv (formula-safe) and exceptions.parquet (values as they
+    are), in a stable order."""
+    order = ("rule_id", "claim_id", "claim_line_number", "data_source")
+    copy_csv(con, f"select {EXCEPTION_COLUMNS} from findings", csv_path, order)
     con.execute(
-        f"copy (select {EXCEPTION_COLUMNS} from findings {order}) "
-        f"to {lit(str(csv_path))} (header, delimiter ',')"
-    )
-    con.execute(
-        f"copy (select {EXCEPTION_COLUMNS} from findings {order}) "
+        f"copy (select {EXCEPTION_COLUMNS} from findings order by {', '.join(order)}) "
         f"to {lit(str(parquet_path))} (format parquet)"
     )

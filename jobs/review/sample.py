@@ -43,7 +43,8 @@ from jobs.errors import AuditError, InputError, LockedError, first_line
 from jobs.publish import atomic
 from jobs.publish.lock import writer_lock
 from jobs.resources import sql_dir
-from jobs.sqltext import lit, q
+from jobs.safecsv import copy_csv
+from jobs.sqltext import q
 
 FRAME_KINDS = ("flagged", "audited")
 DEFAULT_STRATA = 3
@@ -347,24 +348,6 @@ def review_sql(name: str) -> str:
     return (sql_dir() / "review" / f"{name}.sql").read_text(encoding="utf-8")
 
 
-def write_csv(con: duckdb.DuckDBPyConnection, table: str, order: str, path: Path) -> None:
-    """COPY a table to CSV with every text cell formula-safe (contract, "Outputs of run"):
-    a text cell beginning with =, +, -, @, a tab or a carriage return gets a leading '."""
-    columns = con.execute(f"describe {q(table)}").fetchall()
-    triggers = "('=', '+', '-', '@', chr(9), chr(13))"
-    select = ", ".join(
-        f"case when left({q(name)}, 1) in {triggers} then '''' || {q(name)} else {q(name)} end "
-        f"as {q(name)}"
-        if kind == "VARCHAR"
-        else q(name)
-        for name, kind, *_ in columns
-    )
-    con.execute(
-        f"copy (select {select} from {q(table)} order by {order}) "
-        f"to {lit(str(path))} (header, delimiter ',')"
-    )
-
-
 def design_strata(con: duckdb.DuckDBPyConnection, k: int) -> list[Stratum]:
     """Stratify the frame in `_review_frame`: the classes' counts and exact sums come from
     one grouped query; strata are runs of classes (BOUNDARY_METHOD)."""
@@ -459,7 +442,12 @@ def draw_sample(
             f"create temp table _review_sample_file as {review_sql('review_sample_file')}",
             {"sample_id": sample_id},
         )
-        write_csv(con, "_review_sample_file", "sample_item", atomic.temp_output(out, sample_id))
+        copy_csv(
+            con,
+            "select * from _review_sample_file",
+            atomic.temp_output(out, sample_id),
+            order_by=["sample_item"],
+        )
     return result
 
 

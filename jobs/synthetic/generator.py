@@ -208,6 +208,21 @@ PHARMACY_SHARE = 0.20  # pharmacy lines per medical line
 PROCEDURE_SHARE = 0.03  # EHR procedures per medical line
 ESI_PERSON_SHARE = 0.02  # ESI persons per general person
 ESI_LINE_BUDGET = 0.5  # at most this share of the medical lines belong to ESI persons
+ESI_PRACTITIONERS = 40  # the injectors' index range (gen_prac_start in macros.sql)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Who bills the ESIs. The default is `generate`'s population (same seed, same bytes);
+    the demo's (DEMO_PROFILE) has more ESI persons and fewer injectors, so that every
+    injector reaches the report's peer comparison, and one outlier among them."""
+
+    esi_person_share: float = ESI_PERSON_SHARE  # ESI persons per general person
+    n_esi_practitioners: int = ESI_PRACTITIONERS  # injectors who bill ESIs
+    outlier_pct: int = 0  # % of persons with a planted `fail` whom injector 0 treats
+
+
+DEFAULT_PROFILE = Profile()
 
 # Labelers for NDCs outside the crosswalk (those the crosswalk uses are dropped).
 FILLER_LABELERS = [
@@ -272,10 +287,13 @@ def generate(
     seed: int = 0,
     fmt: str = "parquet",
     progress: Callable[[str], None] | None = None,
+    profile: Profile = DEFAULT_PROFILE,
 ) -> GenerateResult:
     """Write a synthetic data set of exactly `lines` medical claim lines to `out_dir`."""
     if lines < 1:
         raise ValueError("lines must be at least 1")
+    if not 1 <= profile.n_esi_practitioners <= ESI_PRACTITIONERS:
+        raise ValueError(f"n_esi_practitioners must be 1..{ESI_PRACTITIONERS}")
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"format must be parquet or csv, not {fmt!r}")
     say = progress or (lambda _message: None)
@@ -298,6 +316,7 @@ def generate(
             gen_seed_key=_seed_key(seed),
             gen_n_persons=n_persons,
             gen_n_prac=160 + max(40, n_persons // 20),
+            gen_n_esi_prac=profile.n_esi_practitioners,
         )
         _crosswalk_variables(con)
         for name in MACRO_FILES:
@@ -305,8 +324,9 @@ def generate(
         _register_templates(con, scenarios)
         _set(
             con,
-            gen_esi_target=max(math.ceil(n_persons * ESI_PERSON_SHARE), len(scenarios)),
+            gen_esi_target=max(math.ceil(n_persons * profile.esi_person_share), len(scenarios)),
             gen_esi_budget=int(lines * ESI_LINE_BUDGET),
+            gen_outlier_pct=profile.outlier_pct,
         )
         con.execute(_sql("esi_persons.sql"))
         n_scn_lines = _count(con, "gen_scn_medical")

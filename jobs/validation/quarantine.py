@@ -13,6 +13,7 @@ import duckdb
 from jobs.errors import InputError
 from jobs.ingest.discover import SourceFile
 from jobs.ingest.schema import Table
+from jobs.safecsv import copy_csv
 from jobs.sqltext import lit, q
 
 
@@ -138,9 +139,6 @@ def _top_reasons(con: duckdb.DuckDBPyConnection, table: str) -> str:
 
 
 def copy_rejected(con: duckdb.DuckDBPyConnection, target: Path) -> None:
-    """``rejected_rows`` (without run_id) as a CSV file, in a stable order."""
-    con.execute(
-        f"copy (select * exclude (run_id) from rejected_rows "
-        f"order by table_name, source_file, record_number) "
-        f"to {lit(str(target))} (header, delimiter ',')"
-    )
+    """``rejected_rows`` (without run_id) as a formula-safe CSV file, in a stable order."""
+    order = ("table_name", "source_file", "record_number")
+    copy_csv(con, "select * exclude (run_id) from rejected_rows", target, order)

@@ -56,6 +56,20 @@ from budgeted
 where cum_lines <= getvariable('gen_esi_budget')
 order by e;
 
+-- The demo profile's outlier: the first injector renders every injection of this share
+-- (gen_outlier_pct, 0 by default: nobody) of the persons whose scenario expects a `fail`
+-- finding, so the report's peer comparison has a provider to flag.
+create or replace temp table gen_outlier_person as
+select p.e
+from gen_esi_person as p
+where
+    gen_pct(p.e, 719) < getvariable('gen_outlier_pct')
+    and exists (
+        select 1 from tpl_finding as f
+        where f.scenario = p.scenario and f.status = 'fail'
+    )
+order by p.e;
+
 -- The index of an ESI person's claim, fill or EHR row (its key < 64) lives
 -- above every filler index (< 2^36): ids derived from it never collide.
 create or replace macro gen_scn_index(e, key) as 68719476736 + e * 64 + key;
@@ -105,7 +119,12 @@ priced as (
         *,
         round(paid * (0.9 + gen_pct(lk, 740) / 500.0), 2) * (case when reversal then -1 else 1 end)
             as paid_amount,
-        case when role = 'none' then null else gen_prac(role, ck, 716) end as rendering_k
+        case
+            when role = 'none' then null
+            when role = 'esi' and e in (select o.e from gen_outlier_person as o)
+                then gen_prac_start('esi')
+            else gen_prac(role, ck, 716)
+        end as rendering_k
     from lines
 )
 

@@ -9,6 +9,8 @@ with and without JavaScript, it shows every number the screen shows (issue 19).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -82,11 +84,15 @@ def test_no_raw_member_ids(generated: Rendered) -> None:
         members = [r[0] for r in con.execute("select distinct person_id from findings").fetchall()]
     finally:
         con.close()
-    assert members
     for member in members:
         assert not re.search(rf"(?<![0-9A-Za-z]){re.escape(member)}(?![0-9A-Za-z])", generated.html)
     key = generated.built.out_dir / "audit.member-key"
     assert key.exists() and key.read_text().strip() not in generated.html
+    # every flagged member is shown, as its keyed hash (README: HMAC-SHA256, m- + 12 hex)
+    secret = key.read_text().strip().encode("ascii")
+    hashed = {"m-" + hmac.new(secret, m.encode(), hashlib.sha256).hexdigest()[:12] for m in members}
+    assert set(re.findall(r"\bm-[0-9a-f]{12}\b", generated.html)) == hashed
+    assert len(hashed) == len(members) > 10
 
 
 def test_in_chromium(generated: Rendered, chromium) -> None:

@@ -74,7 +74,8 @@ def test_method_names_the_test_and_the_limits(plain: Rendered) -> None:
 def test_flagged_provider_is_marked(plain: Rendered) -> None:
     rows = plain.doc.by_id("providers-table").find("tbody").find_all("tr")
     flagged = [r for r in rows if r.attrs.get("data-flag") == "99.8%"]
-    assert flagged, "the synthetic outlier is flagged"
+    # the synthetic outlier (provider 0, the largest) and only it is above 99.8%
+    assert [r.find_all("td")[1].clean_text() for r in flagged] == [plain.built.npis[0]]
     assert "above 99.8%" in flagged[0].clean_text()
 
 

@@ -5,6 +5,7 @@ equal the planted invalid rows."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 
 import pytest
@@ -14,6 +15,20 @@ from jobs.synthetic.scenarios import ESI_CODES, RULES
 from tests.conftest import run_cli
 
 RULE_IDS = set(RULES)
+# expected_warnings.csv names what was planted; the run names the check that saw it.
+PLANTED_WARNINGS = {
+    "missing_rendering_npi": "missing_rendering_npi",
+    "claim_end_before_start": "dates_out_of_order",
+    "paid_exceeds_allowed": "amounts_inconsistent",
+}
+# Code validity (CPT 2017 replaced 62310/62318 by 62320-62327; 0228T/0229T from
+# 2011-07), restated here rather than read from expectations/code_validity.csv.
+VALID_UNTIL = {"62310": dt.date(2016, 12, 31), "62318": dt.date(2016, 12, 31)}
+VALID_FROM = {
+    **{str(code): dt.date(2017, 1, 1) for code in range(62320, 62328)},
+    "0228T": dt.date(2011, 7, 1),
+    "0229T": dt.date(2011, 7, 1),
+}
 
 
 def rows(path):
@@ -84,3 +99,64 @@ def test_rejected_rows_equal_the_planted_invalid_rows(generated_run):
     manifest = json.loads((out / "manifest.json").read_text())
     for f in manifest["inputs"]:
         assert f["rows_read"] == f["rows_accepted"] + f["rows_rejected"]
+
+
+def parse_date(text: str | None) -> dt.date | None:
+    for fmt in ("%Y-%m-%d", "%Y%m%d", "%m/%d/%Y"):
+        try:
+            return dt.datetime.strptime((text or "").strip(), fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def codes_not_valid_on_date(data) -> set[tuple[str, int, str]]:
+    """Medical lines whose HCPCS code is outside its validity on the service date, read
+    from the extract itself (the scenarios plant some; the answer key does not list them)."""
+    found = set()
+    for number, r in enumerate(medical_rows(data), start=1):
+        code = (r["hcpcs_code"] or "").strip().upper().replace(".", "")
+        day = parse_date(r["claim_line_start_date"]) or parse_date(r["claim_start_date"])
+        if day and (
+            (code in VALID_UNTIL and day > VALID_UNTIL[code])
+            or (code in VALID_FROM and day < VALID_FROM[code])
+        ):
+            found.add(("medical_claim", number, "code_not_valid_on_date"))
+    return found
+
+
+def medical_rows(data) -> list[dict]:
+    columns = ["hcpcs_code", "claim_line_start_date", "claim_start_date"]
+    if (data / "medical_claim.csv").exists():
+        return [{c: r[c] for c in columns} for r in rows(data / "medical_claim.csv")]
+    import pyarrow.parquet as pq
+
+    return pq.read_table(data / "medical_claim.parquet", columns=columns).to_pylist()
+
+
+def test_warnings_equal_the_planted_warning_rows(generated_run):
+    """expected_warnings.csv equals the run's warnings (issue 13: it was never compared):
+    each planted warning on its record, and besides them only the codes the scenarios
+    use outside their validity."""
+    import duckdb
+
+    data, out = generated_run
+    planted = {
+        (r["table"], int(r["record_number"]), PLANTED_WARNINGS[r["warning"]])
+        for r in rows(data / "expected_warnings.csv")
+    }
+    con = duckdb.connect(str(out / "audit.duckdb"), read_only=True)
+    try:
+        got = set(
+            con.execute(
+                "select table_name, record_number, reason from row_issues where level = 'warning'"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    validity = codes_not_valid_on_date(data)
+    assert len(planted) >= 3 and validity  # both kinds are there to compare
+    assert got == planted | validity, {
+        "missing": sorted((planted | validity) - got)[:10],
+        "unexpected": sorted(got - planted - validity)[:10],
+    }
