@@ -1,12 +1,22 @@
 -- model: int_person_claim_lines
--- grain: one row per non-reversal medical_claim line of a person in int_esi_persons
---        (the history that evidence, guidance lines and sessions are read from).
--- Reversal lines (negative paid amount) are never evidence (policy section 1).
+-- grain: one row per live medical_claim line of a person in int_esi_persons (the history
+--        that evidence, guidance lines and sessions are read from).
+-- Live: neither a reversal (negative paid amount) nor a line a reversal cancels
+-- (int_reversal_matches): neither is evidence (policy section 1).
 
 with
 
 esi_persons as (
     select * from int_esi_persons
+),
+
+cancelled_lines as (
+    select
+        source_key,
+        original_claim_id as claim_id,
+        original_claim_line_number as claim_line_number
+    from int_reversal_matches
+    where table_name = 'medical_claim'
 ),
 
 person_claim_lines as (
@@ -36,7 +46,16 @@ person_claim_lines as (
 final as (
     select *
     from person_claim_lines
-    where not coalesce(paid_amount < 0, false)
+    where
+        not coalesce(paid_amount < 0, false)
+        and not exists (
+            select 1
+            from cancelled_lines
+            where
+                cancelled_lines.source_key = person_claim_lines.source_key
+                and cancelled_lines.claim_id = person_claim_lines.claim_id
+                and cancelled_lines.claim_line_number = person_claim_lines.claim_line_number
+        )
 )
 
 select * from final

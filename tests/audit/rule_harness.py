@@ -18,10 +18,32 @@ from jobs.ingest import schema
 
 TUVA_SAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "tuva-synthetic-10"
 INJECTION_DAY = dt.date(2026, 6, 15)
+# The one user-supplied crosswalk of the rule tests (the Spark parity test batches worlds
+# by crosswalk, so every test that supplies one supplies this one): rows written the way
+# users write them (case, several routes), NDCs that no real product uses.
+SUPPLIED_CROSSWALK = """ndc,ingredient,drug_class,route
+12345678901,Naproxen,nsaid,ORAL
+10000000001,ibuprofen,nsaid,topical
+10000000002,naproxen,nsaid,TOPICAL
+10000000003,diclofenac,nsaid,Transdermal; Topical
+10000000004,ibuprofen,nsaid,transdermal
+10000000005,prednisone,corticosteroid,topical
+10000000006,methylprednisolone,corticosteroid,intramuscular; oral
+10000000007,dexamethasone,corticosteroid,intramuscular;intravenous
+10000000008,gabapentin,gabapentinoid,oral;sublingual
+10000000009,cyclobenzaprine,muscle_relaxant,oral solution
+"""
 
 
 def days_before(n: int, day: dt.date = INJECTION_DAY) -> dt.date:
     return day - dt.timedelta(days=n)
+
+
+def supplied_crosswalk(folder: Path) -> Path:
+    """SUPPLIED_CROSSWALK written into `folder`."""
+    path = folder / "crosswalk.csv"
+    path.write_text(SUPPLIED_CROSSWALK, encoding="utf-8")
+    return path
 
 
 def new_connection() -> duckdb.DuckDBPyConnection:
@@ -114,7 +136,11 @@ class Audit:
         }
         _insert(self.con, "procedure", row)
 
-    def fill(self, ndc: str, days: int, person: str = "P1", paid: float = 10.0) -> None:
+    def fill(
+        self, ndc: str, days: int, person: str = "P1", paid: float | None = 10.0, **columns: object
+    ) -> str:
+        """A pharmacy fill `days` before the injection day; returns its claim id. Extra
+        columns pass through (claim_id, claim_line_number, prescribing_provider_npi, ...)."""
         self._claim_seq += 1
         row = {
             "claim_id": f"RX{self._claim_seq:03d}",
@@ -123,8 +149,10 @@ class Audit:
             "dispensing_date": days_before(days),
             "ndc_code": ndc,
             "paid_amount": paid,
+            **columns,
         }
         _insert(self.con, "pharmacy_claim", row)
+        return str(row["claim_id"])
 
     def enrolled(self, start: dt.date, end: dt.date | None, person: str = "P1") -> None:
         row = {"person_id": person, "enrollment_start_date": start, "enrollment_end_date": end}
