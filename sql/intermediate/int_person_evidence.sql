@@ -343,7 +343,7 @@ pharmacy_events as (
         on ndc_crosswalk.ingredient = counting_drug_routes.ingredient
     inner join evidence_labels as drug_labels
         on drug_labels.value_set = 'drug_conservative_care'
-    where '; ' || ndc_crosswalk.route || '; ' like '%; ' || counting_drug_routes.route || '; %'
+    where ('; ' || ndc_crosswalk.route || '; ') like ('%; ' || counting_drug_routes.route || '; %')
 ),
 
 all_events as (

@@ -184,6 +184,30 @@ class Audit:
         return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
 
 
+def policy_reversal_pairs(lines: list[dict]) -> dict[tuple[str, int], tuple[str, int]]:
+    """Policy section 1 (1.1) read literally: {reversal (claim, line): the line it cancels}.
+
+    `lines`: dicts with `group` (what must match: source, person, date, code, NPI, amount
+    in cents), `claim`, `line` and `paid`. Per group, reversals in (claim, line) order each
+    take a remaining original of their own claim (lowest line) if any, else the lowest
+    remaining original (claim, line). A test oracle, never the product's code.
+    """
+    groups: dict[tuple, tuple[list, list]] = {}
+    for x in lines:
+        reversals, originals = groups.setdefault(x["group"], ([], []))
+        (reversals if x["paid"] < 0 else originals).append((x["claim"], x["line"]))
+    pairs: dict[tuple[str, int], tuple[str, int]] = {}
+    for reversals, originals in groups.values():
+        remaining = sorted(originals)
+        for reversal in sorted(reversals):
+            own = [o for o in remaining if o[0] == reversal[0]]
+            if own or remaining:
+                pick = own[0] if own else remaining[0]
+                remaining.remove(pick)
+                pairs[reversal] = pick
+    return pairs
+
+
 def load_tuva_sample(con: duckdb.DuckDBPyConnection, folder: Path = TUVA_SAMPLE) -> None:
     """Stand-in for the loader: read the Tuva CSVs into the loaded tables with the
     loader's normalization (trim, upper-case codes without dots, typed columns)."""

@@ -15,7 +15,7 @@ import random
 from decimal import Decimal
 
 import pytest
-from rule_harness import INJECTION_DAY, Audit, days_before
+from rule_harness import INJECTION_DAY, Audit, days_before, policy_reversal_pairs
 
 NEXT_DAY = INJECTION_DAY + dt.timedelta(days=1)
 PAIRS = (
@@ -317,27 +317,6 @@ def test_a_partial_pharmacy_reversal_cancels_no_fill(audit: Audit) -> None:
 # --- the pairing is the policy's greedy loop ------------------------------------------
 
 
-def greedy_pairs(lines: list[dict]) -> dict[tuple[str, int], tuple[str, int]]:
-    """Policy section 1 read literally: reversals in (claim_id, line) order, each takes a
-    remaining candidate of its own claim (lowest line) if any, else the lowest remaining
-    candidate (claim_id, line)."""
-    pairs: dict[tuple[str, int], tuple[str, int]] = {}
-    groups: dict[tuple, dict[str, list]] = {}
-    for x in lines:
-        key = (x["person"], x["day"], x["npi"], abs(x["paid"]))
-        group = groups.setdefault(key, {"reversals": [], "originals": []})
-        group["reversals" if x["paid"] < 0 else "originals"].append((x["claim"], x["line"]))
-    for group in groups.values():
-        remaining = sorted(group["originals"])
-        for reversal in sorted(group["reversals"]):
-            own = [o for o in remaining if o[0] == reversal[0]]
-            if own or remaining:
-                pick = own[0] if own else remaining[0]
-                remaining.remove(pick)
-                pairs[reversal] = pick
-    return pairs
-
-
 def random_lines(rng: random.Random, n_persons: int) -> list[dict]:
     """Lines of 62321 in small match groups: several claims each holding originals and
     reversals in random line order, claim ids that sort differently as text and as
@@ -349,16 +328,16 @@ def random_lines(rng: random.Random, n_persons: int) -> list[dict]:
         for claim in claims:
             n_lines = rng.randint(0, 4)
             for _ in range(n_lines):
-                lines.append(
-                    {
-                        "person": f"P{p:03d}",
-                        "claim": f"P{p:03d}-{claim}",
-                        "line": next_line[claim],
-                        "day": rng.choice([INJECTION_DAY, INJECTION_DAY, NEXT_DAY]),
-                        "npi": rng.choice(["1234567893", "1234567893", "1000000004"]),
-                        "paid": rng.choice([190.0, 190.0, 190.01]) * rng.choice([1, -1]),
-                    }
-                )
+                x = {
+                    "person": f"P{p:03d}",
+                    "claim": f"P{p:03d}-{claim}",
+                    "line": next_line[claim],
+                    "day": rng.choice([INJECTION_DAY, INJECTION_DAY, NEXT_DAY]),
+                    "npi": rng.choice(["1234567893", "1234567893", "1000000004"]),
+                    "paid": rng.choice([190.0, 190.0, 190.01]) * rng.choice([1, -1]),
+                }
+                x["group"] = (x["person"], x["day"], x["npi"], round(abs(x["paid"]) * 100))
+                lines.append(x)
                 next_line[claim] += 1
     return lines
 
@@ -378,7 +357,7 @@ def test_pairing_equals_the_policys_greedy_loop_on_random_groups(audit: Audit) -
             paid=x["paid"],
         )
     audit.run()
-    expected = greedy_pairs(lines)
+    expected = policy_reversal_pairs(lines)
     assert len(expected) > 300 and len({o for o in expected.values()}) == len(expected)
     assert pairs(audit) == expected
     status = line_status(audit)
