@@ -17,12 +17,8 @@ esi_claims as (
     where not is_reversal
 ),
 
-cancelled_lines as (
-    select
-        source_key,
-        original_claim_id as claim_id,
-        original_claim_line_number as claim_line_number
-    from int_reversal_matches
+medical_reversal_matches as (
+    select * from int_reversal_matches
     where table_name = 'medical_claim'
 ),
 
@@ -65,11 +61,11 @@ claim_lines as (
         not coalesce(medical_claim.paid_amount < 0, false)
         and not exists (
             select 1
-            from cancelled_lines
+            from medical_reversal_matches as cancelled
             where
-                cancelled_lines.source_key = esi_claims.source_key
-                and cancelled_lines.claim_id = medical_claim.claim_id
-                and cancelled_lines.claim_line_number = medical_claim.claim_line_number
+                cancelled.source_key = esi_claims.source_key
+                and cancelled.original_claim_id = medical_claim.claim_id
+                and cancelled.original_claim_line_number = medical_claim.claim_line_number
         )
 ),
 

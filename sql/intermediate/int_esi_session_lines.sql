@@ -11,6 +11,8 @@
 -- Columns: the line's own (service_date, hcpcs_code, units, modifiers, claim type,
 -- level_group, bundles_guidance_from) and the reported line's (reported_*: the line
 -- itself, or the primary a folded add-on is folded into; its amount includes the add-ons).
+-- addon_note ends the evidence of a finding a folded add-on causes on another date than
+-- its primary's ('' otherwise).
 
 with
 
@@ -52,7 +54,14 @@ final as (
         reported_lines.service_date as reported_service_date,
         reported_lines.hcpcs_code as reported_hcpcs_code,
         reported_lines.rendering_npi as reported_rendering_npi,
-        reported_lines.audited_paid_amount as reported_paid_amount
+        reported_lines.audited_paid_amount as reported_paid_amount,
+        case
+            when session_lines.service_date <> reported_lines.service_date
+                then
+                    '; its add-on ' || session_lines.hcpcs_code || ' (line '
+                    || cast(session_lines.claim_line_number as varchar) || ') is on that date'
+            else ''
+        end as addon_note
     from session_lines
     inner join reported_lines
         on

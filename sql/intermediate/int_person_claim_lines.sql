@@ -10,12 +10,8 @@ esi_persons as (
     select * from int_esi_persons
 ),
 
-cancelled_lines as (
-    select
-        source_key,
-        original_claim_id as claim_id,
-        original_claim_line_number as claim_line_number
-    from int_reversal_matches
+medical_reversal_matches as (
+    select * from int_reversal_matches
     where table_name = 'medical_claim'
 ),
 
@@ -50,11 +46,11 @@ final as (
         not coalesce(paid_amount < 0, false)
         and not exists (
             select 1
-            from cancelled_lines
+            from medical_reversal_matches as cancelled
             where
-                cancelled_lines.source_key = person_claim_lines.source_key
-                and cancelled_lines.claim_id = person_claim_lines.claim_id
-                and cancelled_lines.claim_line_number = person_claim_lines.claim_line_number
+                cancelled.source_key = person_claim_lines.source_key
+                and cancelled.original_claim_id = person_claim_lines.claim_id
+                and cancelled.original_claim_line_number = person_claim_lines.claim_line_number
         )
 )
 

@@ -73,30 +73,36 @@ money_lines as (
     where pharmacy_claim.paid_amount <> 0
 ),
 
+-- match groups: what a reversal and the line it cancels share; numbered per person
 reversal_groups as (
-    select distinct
-        table_name,
-        source_key,
-        person_id,
-        line_date,
-        item_code,
-        provider_key,
-        -paid_amount as amount
-    from money_lines
-    where paid_amount < 0
+    select
+        *,
+        row_number() over (
+            partition by person_id
+            order by table_name, source_key, line_date, item_code, provider_key, amount
+        ) as group_number
+    from (
+        select distinct
+            table_name,
+            source_key,
+            person_id,
+            line_date,
+            item_code,
+            provider_key,
+            -paid_amount as amount
+        from money_lines
+        where paid_amount < 0
+    ) as reversal_keys
 ),
 
--- the reversals and the lines they could cancel, by match group
+-- the reversals and the lines they could cancel, by match group (person_id, group_number)
 candidate_lines as (
     select
         money_lines.table_name,
         money_lines.source_key,
         money_lines.data_source,
         money_lines.person_id,
-        money_lines.line_date,
-        money_lines.item_code,
-        money_lines.provider_key,
-        reversal_groups.amount,
+        reversal_groups.group_number,
         money_lines.claim_id,
         money_lines.claim_line_number,
         money_lines.paid_amount < 0 as is_reversal
@@ -114,19 +120,14 @@ candidate_lines as (
 
 claim_counts as (
     select
-        table_name,
-        source_key,
         person_id,
-        line_date,
-        item_code,
-        provider_key,
-        amount,
+        group_number,
         claim_id,
         count(case when not is_reversal then 1 end) as n_originals,
         count(case when is_reversal then 1 end) as n_reversals,
         sum(case when is_reversal then -1 else 1 end) as n_net_originals
     from candidate_lines
-    group by table_name, source_key, person_id, line_date, item_code, provider_key, amount, claim_id
+    group by person_id, group_number, claim_id
 ),
 
 -- originals left over (positive) or taken ahead (negative) by the group's earlier claims
@@ -135,7 +136,7 @@ claim_balances as (
         *,
         coalesce(
             sum(n_net_originals) over (
-                partition by table_name, source_key, person_id, line_date, item_code, provider_key, amount
+                partition by person_id, group_number
                 order by claim_id
                 rows between unbounded preceding and 1 preceding
             ),
@@ -159,13 +160,8 @@ ranked_lines as (
         claim_plans.n_own_pairs,
         row_number() over (
             partition by
-                candidate_lines.table_name,
-                candidate_lines.source_key,
                 candidate_lines.person_id,
-                candidate_lines.line_date,
-                candidate_lines.item_code,
-                candidate_lines.provider_key,
-                candidate_lines.amount,
+                candidate_lines.group_number,
                 candidate_lines.claim_id,
                 candidate_lines.is_reversal
             order by candidate_lines.claim_line_number
@@ -173,13 +169,8 @@ ranked_lines as (
     from candidate_lines
     inner join claim_plans
         on
-            candidate_lines.table_name = claim_plans.table_name
-            and candidate_lines.source_key = claim_plans.source_key
-            and candidate_lines.person_id = claim_plans.person_id
-            and candidate_lines.line_date = claim_plans.line_date
-            and candidate_lines.item_code = claim_plans.item_code
-            and candidate_lines.provider_key = claim_plans.provider_key
-            and candidate_lines.amount = claim_plans.amount
+            candidate_lines.person_id = claim_plans.person_id
+            and candidate_lines.group_number = claim_plans.group_number
             and candidate_lines.claim_id = claim_plans.claim_id
 ),
 
@@ -194,48 +185,25 @@ own_claim_slots as (
     from ranked_lines
 ),
 
-own_claim_pairs as (
-    select
-        reversals.table_name,
-        reversals.source_key,
-        reversals.data_source,
-        reversals.person_id,
-        reversals.claim_id as reversal_claim_id,
-        reversals.claim_line_number as reversal_claim_line_number,
-        originals.claim_id as original_claim_id,
-        originals.claim_line_number as original_claim_line_number
-    from own_claim_slots as reversals
-    inner join own_claim_slots as originals
-        on
-            reversals.table_name = originals.table_name
-            and reversals.source_key = originals.source_key
-            and reversals.person_id = originals.person_id
-            and reversals.line_date = originals.line_date
-            and reversals.item_code = originals.item_code
-            and reversals.provider_key = originals.provider_key
-            and reversals.amount = originals.amount
-            and reversals.claim_id = originals.claim_id
-            and reversals.claim_rank + reversals.n_taken_ahead = originals.claim_rank
-    where
-        reversals.is_reversal
-        and reversals.is_own_pair
-        and not originals.is_reversal
-        and originals.is_own_pair
-),
-
--- lines their own claim leaves unpaired, ranked through the group
-group_lines as (
+-- pair_claim_id: the claim a line pairs within ('' = the lines their own claims left
+-- unpaired, paired through the group); pair_rank: the k-th reversal pairs with the k-th
+-- original there, by line within a claim, by (claim_id, line) through the group
+pair_ranks as (
     select
         *,
         row_number() over (
-            partition by table_name, source_key, person_id, line_date, item_code, provider_key, amount, is_reversal
+            partition by person_id, group_number, is_reversal, pair_claim_id
             order by claim_id, claim_line_number
-        ) as group_rank
-    from own_claim_slots
-    where not is_own_pair
+        ) as pair_rank
+    from (
+        select
+            *,
+            case when is_own_pair then claim_id else '' end as pair_claim_id
+        from own_claim_slots
+    ) as slotted
 ),
 
-group_pairs as (
+final as (
     select
         reversals.table_name,
         reversals.source_key,
@@ -245,24 +213,14 @@ group_pairs as (
         reversals.claim_line_number as reversal_claim_line_number,
         originals.claim_id as original_claim_id,
         originals.claim_line_number as original_claim_line_number
-    from group_lines as reversals
-    inner join group_lines as originals
+    from pair_ranks as reversals
+    inner join pair_ranks as originals
         on
-            reversals.table_name = originals.table_name
-            and reversals.source_key = originals.source_key
-            and reversals.person_id = originals.person_id
-            and reversals.line_date = originals.line_date
-            and reversals.item_code = originals.item_code
-            and reversals.provider_key = originals.provider_key
-            and reversals.amount = originals.amount
-            and reversals.group_rank = originals.group_rank
+            reversals.person_id = originals.person_id
+            and reversals.group_number = originals.group_number
+            and reversals.pair_claim_id = originals.pair_claim_id
+            and reversals.pair_rank = originals.pair_rank
     where reversals.is_reversal and not originals.is_reversal
-),
-
-final as (
-    select * from own_claim_pairs
-    union all
-    select * from group_pairs
 )
 
 select * from final

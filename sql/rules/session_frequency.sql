@@ -92,13 +92,7 @@ final as (
         || '..' || cast(service_date as varchar)
         || ' (first ' || cast(first_session_in_window as varchar)
         || '); limit ' || cast($max_sessions_per_12_months as varchar)  -- noqa: RF02
-        || case
-            when service_date <> reported_service_date
-                then
-                    '; its add-on ' || hcpcs_code || ' (line ' || cast(claim_line_number as varchar)
-                    || ') is on that date'
-            else ''
-        end as evidence
+        || addon_note as evidence
     from flagged_lines
     where session_rank = 1
 )

@@ -93,13 +93,7 @@ final as (
         'transforaminal levels in the session on ' || cast(service_date as varchar)
         || ': right ' || right_text || ', left ' || left_text
         || '; at most 2 per side'
-        || case
-            when service_date <> reported_service_date
-                then
-                    '; its add-on ' || hcpcs_code || ' (line ' || cast(claim_line_number as varchar)
-                    || ') is on that date'
-            else ''
-        end as evidence
+        || addon_note as evidence
     from flagged_lines
     where session_rank = 1
 )
