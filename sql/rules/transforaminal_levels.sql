@@ -17,6 +17,8 @@
 --   cancel and thoracic lines take no part (int_esi_session_lines).
 -- - A folded add-on counts in the session of its own service date (policy 1.1), even when
 --   its primary is on another date; a finding it takes part in is written on its primary.
+-- - A reversal of an add-on cancels the add-on alone (policy silent): its levels no longer
+--   count, and it folds into nothing (int_esi_lines).
 -- - 0228T/0229T do not count and are not flagged here (imaging_guidance fails them).
 -- - Over the limit when either side has more than two levels; then every audited
 --   transforaminal line of the session is flagged (on its primary for folded add-ons), once
