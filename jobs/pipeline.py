@@ -29,7 +29,7 @@ import duckdb
 
 from jobs import __version__
 from jobs.audit import marts, runner
-from jobs.audit.reference import value_set_versions
+from jobs.audit.reference import ReferenceDataError, check_reference_data, value_set_versions
 from jobs.config import Config, load_config
 from jobs.errors import AuditError, InputError, LockedError, first_line
 from jobs.ingest import load
@@ -189,6 +189,7 @@ class _Job:
 
     def execute(self, config_path: Path | None, final: list[Path]) -> None:
         self.config = load_config(config_path)
+        self._check_reference()
         self.manifest["parameters"] = dict(self.config.parameters)
         self.manifest["max_rejected_share"] = self.config.max_rejected_share
         self.files = self._discover()
@@ -209,6 +210,15 @@ class _Job:
             self._publish(final)
 
     # ------------------------------------------------------------ the stages
+
+    def _check_reference(self) -> None:
+        """The value sets, reference files and crosswalk, before any work: a configured
+        crosswalk the rules cannot use exits 2, broken shipped reference data exits 1."""
+        try:
+            check_reference_data(self.config.ndc_crosswalk)
+        except ReferenceDataError as exc:
+            error = InputError if exc.user_supplied else AuditError
+            raise error(first_line(exc)) from None
 
     def _discover(self) -> dict[str, list[SourceFile]]:
         return discover(self.input_dir)

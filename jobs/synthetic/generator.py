@@ -36,9 +36,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jobs import __version__
-from jobs.ingest.load import install_macros
 from jobs.resources import sql_dir
 from jobs.sqltext import lit, q
+from jobs.synthetic import drugs
 from jobs.synthetic.scenarios import Scenario, catalog, template_rows
 
 # ------------------------------------------------------------ Tuva layouts
@@ -224,7 +224,7 @@ class Profile:
 
 DEFAULT_PROFILE = Profile()
 
-# Labelers for NDCs outside the crosswalk (those the crosswalk uses are dropped).
+# Labelers for NDCs outside the crosswalk (those jobs.synthetic.drugs uses are dropped).
 FILLER_LABELERS = [
     "00093",
     "00378",
@@ -252,16 +252,6 @@ FILLER_LABELERS = [
     "31722",
     "65862",
 ]
-INJECTABLE_ROUTES = (
-    "intramuscular",
-    "intravenous",
-    "subcutaneous",
-    "epidural",
-    "inject",
-    "intra-articular",
-    "intralesional",
-)
-
 MEMORY_LIMIT = "4GB"
 PARQUET_BATCH_ROWS = 122_880  # rows per Arrow batch = per Parquet row group
 
@@ -310,7 +300,6 @@ def generate(
         con.execute(f"set temp_directory = {lit(str(tmp))}")
         con.execute("set preserve_insertion_order = true")
         con.execute("set enable_progress_bar = false")
-        install_macros(con)  # ca_ndc11 for the crosswalk
         _set(
             con,
             gen_seed_key=_seed_key(seed),
@@ -407,40 +396,17 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def _crosswalk_variables(con: duckdb.DuckDBPyConnection) -> None:
-    """NDC lists from the shipped crosswalk: oral (conservative care), injectable
-    (not), all; and labelers it does not use, for NDCs outside it."""
-    path = sql_dir() / "value_sets" / "ndc_crosswalk_starter.csv"
-    if not path.is_file():
-        raise FileNotFoundError(f"the NDC crosswalk {path} is missing")
-    injectable = " or ".join(f"contains(route, {lit(r)})" for r in INJECTABLE_ROUTES)
-    con.execute(
-        f"""
-        create or replace temp table gen_crosswalk as
-        select ca_ndc11(trim(ndc)) as ndc, lower(coalesce(route, '')) as route
-        from read_csv({lit(str(path))}, all_varchar = true, header = true)
-        where ndc is not null
-        order by ndc
-        """
-    )
-    lists = con.execute(
-        f"""
-        select
-            list(ndc order by ndc) filter (where route = 'oral'),
-            list(ndc order by ndc) filter (where ({injectable}) and not contains(route, 'oral')),
-            list(ndc order by ndc),
-            list(distinct substr(ndc, 1, 5))
-        from gen_crosswalk
-        """
-    ).fetchall()[0]
-    oral, injectable_ndcs, every, labelers = (x or [] for x in lists)
-    if not oral or not injectable_ndcs:
-        raise ValueError(f"{path}: needs oral and injectable rows to plant drug scenarios")
+    """NDC lists of the generator's own drug facts (jobs.synthetic.drugs, not the product's
+    crosswalk): oral and topical conservative-care drugs, injected ones, all; and labelers
+    they do not use, for NDCs outside them."""
+    lists = drugs.planted_lists()
     _set(
         con,
-        gen_ndc_oral=oral,
-        gen_ndc_injectable=injectable_ndcs,
-        gen_ndc_all=every,
-        gen_labelers=[x for x in FILLER_LABELERS if x not in set(labelers)],
+        gen_ndc_oral=lists["oral"],
+        gen_ndc_topical=lists["topical"],
+        gen_ndc_injectable=lists["injectable"],
+        gen_ndc_all=lists["all"],
+        gen_labelers=[x for x in FILLER_LABELERS if x not in set(lists["labelers"])],
     )
 
 
@@ -627,9 +593,10 @@ fake. Nothing describes a real person.
 - `expected_warnings.csv`: planted warning-only rows (kept by the audit).
   Other warnings can arise too: codes not valid on their date (62310/62318
   after 2016, 62321 on 2016-12-31 in one boundary scenario), reversal lines.
-- The key assumes the shipped NDC crosswalk (`ndc_crosswalk_starter.csv`): fills
-  meant to be outside it use labelers it does not list, which a fuller
-  crosswalk could still know.
+- The key assumes the shipped NDC crosswalk (`ndc_crosswalk_starter.csv`) knows
+  the planted drugs as the generator does (`jobs/synthetic/drugs.py`): fills meant
+  to be outside it use labelers it does not list, which a fuller crosswalk could
+  still know.
 - `expected_scenarios.csv`: which person lives which scenario.
 
 ## Scenarios ({covered} of {len(scenarios)} present)
