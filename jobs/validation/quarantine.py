@@ -64,14 +64,27 @@ def create_rejected_rows_table(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def insert_malformed_records(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    """CSV records the reader could not parse, as rejected rows (reason malformed_record)."""
+    """CSV records the reader could not parse, as rejected rows (reason malformed_record)
+    with their physical line numbers and field counts, never their text: a record that
+    does not parse has no reliable columns, and any of its fields could be one the audit
+    must not copy (a member's SSN shifted into the claim_id position)."""
     con.execute(
         f"""
         insert into rejected_rows
+        with located as (
+            select *,
+                   case when first_line = last_line then cast(first_line as varchar)
+                        else first_line || '-' || last_line end as lines
+            from csv_bad_records
+        )
         select {lit(run_id)}, table_name, source_file, record_number,
-               'malformed_record', 'the CSV record could not be parsed: ' || error_message,
-               raw_line
-        from csv_bad_records
+               'malformed_record',
+               'the CSV record (line ' || lines || ') could not be parsed: ' || error_message,
+               cast(json_object(
+                   'lines', lines, 'error', error_type,
+                   'fields_in_record', fields_in_record, 'fields_in_header', fields_in_header
+               ) as varchar)
+        from located
         """
     )
 
