@@ -56,15 +56,16 @@ def _path_in(exc: BaseException) -> str | None:
 
 
 def environment_failure(
-    exc: BaseException, spill_dir: object = None, input_path: object = None
+    exc: BaseException, spill_dir: object = None, input_path: object = None, where: object = None
 ) -> EnvironmentFailure | None:
     """`exc` as an EnvironmentFailure when the machine, not the input, is at fault; None
     otherwise. Out of space, the spill directory full and out of memory always are;
     permission and I/O errors are unless they name `input_path` (an input that cannot be
-    read is the input's problem, exit 2)."""
+    read is the input's problem, exit 2). `where` names the place when the error does not
+    (a write that failed after its file was opened)."""
     text = str(exc).lower()
     number = getattr(exc, "errno", None)
-    path = _path_in(exc)
+    path = _path_in(exc) or (str(where) if where is not None else None)
     line = first_line(exc)
     if "max_temp_directory_size" in text or "failed to offload" in text:
         return EnvironmentFailure(

@@ -32,7 +32,6 @@ from jobs.audit.reference import value_set_versions
 from jobs.config import Config, load_config
 from jobs.errors import (
     AuditError,
-    EnvironmentFailure,
     ForeignDatabaseError,
     InputError,
     LockedError,
@@ -169,7 +168,7 @@ def _record_failure(
         (failed_dir / "manifest.json").write_text(
             json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8"
         )
-        if not isinstance(exc, InputError | LockedError | EnvironmentFailure):
+        if not isinstance(exc, InputError | LockedError):
             (failed_dir / "error.txt").write_text(
                 "".join(traceback.format_exception(exc)), encoding="utf-8"
             )
@@ -273,6 +272,7 @@ class _Job:
         self.config = config
         self.manifest["parameters"] = dict(self.config.parameters)
         self.manifest["max_rejected_share"] = self.config.max_rejected_share
+        self.manifest["max_volume_drop"] = self.config.max_volume_drop
         self.files = self._discover()
         self.out_dir.mkdir(parents=True, exist_ok=True)
         hashes = self._start_hashing()
@@ -402,6 +402,15 @@ class _Job:
         journal.write_run_history(con, self.db_path, self.manifest)
 
     def _write_outputs(self) -> None:
+        try:
+            self._write_output_files()
+        except (OSError, duckdb.Error) as exc:
+            failure = environment_failure(exc, self.spill_dir, where=self.out_dir)
+            if failure is None:
+                raise
+            raise failure from exc
+
+    def _write_output_files(self) -> None:
         con = self._con()
         tmp = lambda name: atomic.temp_output(self.out_dir / name, self.run_id)  # noqa: E731
         outputs.write_exceptions(con, tmp("exceptions.csv"), tmp("exceptions.parquet"))

@@ -25,7 +25,6 @@ file whose records do not reconcile with its lines is read again, carefully.
 from __future__ import annotations
 
 import csv
-import gzip
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,16 +120,24 @@ def read_csv_header(path: Path, encoding: str = "utf-8", table: str = "") -> lis
     record, so the job reads the header itself and tells DuckDB the dialect:
     comma-separated, double-quoted (RFC 4180), every column text.
     """
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
-        with opener(path, "rt", encoding=encoding, newline="") as fh:
-            header = next(csv.reader(fh), None)
+        with records.open_binary(path) as fh:
+            text = fh.readline().decode(encoding)
+            while records.split_record(text.rstrip("\r\n"))[0] == records.OPEN:
+                more = fh.readline()  # a quoted name with a line break
+                if not more:
+                    break
+                text += more.decode(encoding)
     except UnicodeDecodeError:
         raise InputError(
             f"{path}: the header is not valid {encoding}; {encoding_hint(table, encoding)}"
         ) from None
-    except (OSError, EOFError, csv.Error) as exc:
+    except (OSError, EOFError) as exc:
         raise _read_error(exc, path, "CSV") from None
+    try:
+        header = next(csv.reader([text]), None) if text.strip() else None
+    except csv.Error as exc:
+        raise InputError(f"{path}: cannot be read as CSV ({exc})") from None
     return header_names(header or [], path)
 
 
@@ -144,11 +151,13 @@ def encoding_hint(table: str, encoding: str) -> str:
     return f"check [input.{table or '<table>'}] encoding in the configuration"
 
 
-def _read_error(exc: BaseException, path: object, what: str) -> Exception:
-    """An error while reading an input file: the machine's (exit 1) or the file's (exit 2)."""
-    return environment_failure(exc, input_path=path) or InputError(
-        f"{path}: cannot be read as {what} ({first_line(exc)})"
-    )
+def _read_error(exc: BaseException, path: object, what: str) -> BaseException:
+    """An error while reading an input file: the file's (InputError, exit 2), or the
+    machine's (a full disk or spill directory, memory: the error itself, which the
+    pipeline reports with exit 1 naming the path and what ran out)."""
+    if environment_failure(exc, input_path=path) is not None:
+        return exc
+    return InputError(f"{path}: cannot be read as {what} ({first_line(exc)})")
 
 
 def header_names(header: list[str], path: object) -> list[str]:
@@ -293,19 +302,25 @@ def _read_carefully(
         raise _read_error(exc, path, "CSV") from None
     finally:
         con.unregister("_careful_batch")
-    con.executemany(
-        "insert into csv_bad_records values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (
-                table.name, path, b.record_number, b.first_line, b.last_line, b.error_type,
-                b.message if b.error_type != "invalid encoding"
-                else f"{b.message}; {encoding_hint(table.name, encoding)}",
-                b.fields_in_record, len(header),
-            )
-            for b in bad
-        ],
-    )  # fmt: skip
+    if bad:
+        con.executemany(
+            "insert into csv_bad_records values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [bad_record_row(table.name, path, b, len(header), encoding) for b in bad],
+        )
     return n_records
+
+
+def bad_record_row(
+    table: str, path: str, bad: records.BadRecord, n_header: int, encoding: str
+) -> tuple:
+    """A careful reader's malformed record as a ``csv_bad_records`` row (both engines)."""
+    message = bad.message
+    if bad.error_type == "invalid encoding":
+        message = f"{message}; {encoding_hint(table, encoding)}"
+    return (
+        table, path, bad.record_number, bad.first_line, bad.last_line, bad.error_type, message,
+        bad.fields_in_record, n_header,
+    )  # fmt: skip
 
 
 def _collect_bad_records(

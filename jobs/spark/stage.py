@@ -346,16 +346,7 @@ def _read_carefully(
         *[F.expr(spark_expression(e)) for e in mapping.select],
         F.lit(None).cast("string").alias(CORRUPT),
     )
-    bad_rows = [
-        (
-            table.name, path, b.record_number, b.first_line, b.last_line, b.error_type,
-            b.message if b.error_type != "invalid encoding"
-            else f"{b.message}; {load.encoding_hint(table.name, encoding)}",
-            b.fields_in_record, len(header),
-        )
-        for b in bad
-    ]  # fmt: skip
-    return part, n, bad_rows
+    return part, n, [load.bad_record_row(table.name, path, b, len(header), encoding) for b in bad]
 
 
 def staged_sql(table: Table, run_id: str) -> str:

@@ -12,6 +12,7 @@ import duckdb
 
 from jobs.errors import InputError
 from jobs.ingest.discover import SourceFile
+from jobs.ingest.load import encoding_hint
 from jobs.ingest.schema import Table
 from jobs.sqltext import lit, q
 
@@ -133,12 +134,25 @@ def check_rejected_share(
                 f"{table.name}: {rejected} of {read} rows rejected "
                 f"({rejected / read:.1%} > max_rejected_share {limit:.1%}); "
                 f"most frequent: {_top_reasons(con, table.name)}; see "
-                f"{failed_dir}/rejected_rows.csv"
+                f"{failed_dir}/rejected_rows.csv{_encoding_note(con, table.name)}"
             )
 
 
 # The failed run's rejected rows while it is being recorded (renamed rejected_rows.csv).
 STAGED_REJECTS = ".rejected_rows.csv.partial"
+
+
+def _encoding_note(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """The configuration setting to name, when records were rejected for their bytes."""
+    (n,) = con.execute(
+        "select count(*) from csv_bad_records where table_name = ? and error_type = ?",
+        [table, "invalid encoding"],
+    ).fetchone()
+    if not n:
+        return ""
+    return f"; {n} of them have bytes not valid in the file's encoding: " + encoding_hint(
+        table, "utf-8"
+    )
 
 
 def _top_reasons(con: duckdb.DuckDBPyConnection, table: str) -> str:
