@@ -128,8 +128,9 @@ def execute_run(
             out_dir=str(job.out_dir),
             spill_dir=str(job.spill_dir),
         )
-        with writer_lock(job.db_path, info) as lock:
+        with writer_lock(job.db_path) as lock:
             recovery.recover(job.db_path, lock.previous, job.run_id, job.out_dir, job.log)
+            lock.claim(info)
             result, recorded = job.run_to_end(config, final)
             if recorded:
                 lock.released_cleanly()

@@ -53,15 +53,25 @@ class WriterLock:
         self._fh = fh
         self.previous = previous
 
+    def claim(self, info: RunInfo) -> None:
+        """Name this run in the lock file (after the previous one is dealt with: a run
+        killed while recovering leaves the previous name for the next run)."""
+        self._write(json.dumps({**asdict(info), "pid": os.getpid(), "host": socket.gethostname()}))
+
     def released_cleanly(self) -> None:
         """This run has recorded its end: the next run has nothing to recover."""
+        self._write("")
+
+    def _write(self, text: str) -> None:
         self._fh.seek(0)
         self._fh.truncate()
+        self._fh.write(text)
         self._fh.flush()
+        os.fsync(self._fh.fileno())
 
 
 @contextmanager
-def writer_lock(db: Path, info: RunInfo) -> Iterator[WriterLock]:
+def writer_lock(db: Path) -> Iterator[WriterLock]:
     """Hold an exclusive lock for the run; a second writer fails at once (exit 1)."""
     db.parent.mkdir(parents=True, exist_ok=True)
     path = lock_path(db)
@@ -75,11 +85,6 @@ def writer_lock(db: Path, info: RunInfo) -> Iterator[WriterLock]:
             ) from None
         fh.seek(0)
         previous = RunInfo.from_text(fh.read()) if path.stat().st_size else None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(json.dumps({**asdict(info), "pid": os.getpid(), "host": socket.gethostname()}))
-        fh.flush()
-        os.fsync(fh.fileno())
         yield WriterLock(fh, previous)
     finally:
         fh.close()

@@ -91,8 +91,10 @@ def litter(out: Path, db: Path) -> list[str]:
 def recover_as_next_run(out: Path, db: Path) -> list[str]:
     """What the next run does first: take the lock, finish or clean up the dead run."""
     info = RunInfo("20991231T000000Z-000000", "", str(db), str(out), "")
-    with writer_lock(db, info) as lock:
-        return recovery.recover(db, lock.previous, info.run_id, out, Log("plain", io.StringIO()))
+    with writer_lock(db) as lock:
+        killed = recovery.recover(db, lock.previous, info.run_id, out, Log("plain", io.StringIO()))
+        lock.claim(info)
+        return killed
 
 
 @pytest.mark.parametrize("window", WINDOWS)
