@@ -31,12 +31,14 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 # A record longer than this is not a quoted value running on (DuckDB's max_line_size).
 MAX_RECORD_BYTES = 2_097_152
@@ -113,15 +115,16 @@ def count_lines(path: Path, encoding: str = "utf-8") -> LineCount:
     return LineCount(lines=lines, decodable=decodable)
 
 
-def split_record(text: str) -> tuple[str, list[str | None]]:
+def split_record(text: str) -> tuple[str, list[str]]:
     """The fields of one record's text, in the parsers' dialect: comma-separated, a value
     in double quotes may hold commas, line breaks and doubled quotes, spaces around a
-    quoted value are dropped, a quote inside an unquoted value is a character, an empty
-    value is None. Returns (state, fields): state OK, OPEN (a quoted value runs past
-    the end of the text) or UNQUOTED (text after a closing quote)."""
+    quoted value are dropped, a quote inside an unquoted value is a character; an empty
+    value ('' or "") is missing (the reader makes it NULL). Returns (state, fields):
+    state OK, OPEN (a quoted value runs past the end of the text) or UNQUOTED (text
+    after a closing quote)."""
     if '"' not in text:
-        return OK, [v or None for v in text.split(",")]
-    fields: list[str | None] = []
+        return OK, text.split(",")
+    fields: list[str] = []
     pos, n = 0, len(text)
     while True:
         start = pos
@@ -140,7 +143,7 @@ def split_record(text: str) -> tuple[str, list[str | None]]:
                     continue
                 parts.append(text[k:j])
                 break
-            fields.append("".join(parts) or None)
+            fields.append("".join(parts))
             pos = j + 1
             while pos < n and text[pos] == " ":
                 pos += 1
@@ -152,9 +155,9 @@ def split_record(text: str) -> tuple[str, list[str | None]]:
         else:
             j = text.find(",", pos)
             if j < 0:
-                fields.append(text[pos:] or None)
+                fields.append(text[pos:])
                 return OK, fields
-            fields.append(text[pos:j] or None)
+            fields.append(text[pos:j])
             pos = j + 1
 
 
@@ -222,7 +225,7 @@ class _Lines:
 class _Record:
     first_line: int
     last_line: int
-    fields: list[str | None] | None  # None: malformed
+    fields: list[str] | None  # None: malformed
     error_type: str = ""
     message: str = ""
     n_fields: int | None = None
@@ -283,9 +286,7 @@ def _run_on(lines: _Lines, first: int, text: str, size: int, n_columns: int) -> 
             return _checked(first, j, state, fields, n_columns)
 
 
-def _checked(
-    first: int, last: int, state: str, fields: list[str | None], n_columns: int
-) -> _Record:
+def _checked(first: int, last: int, state: str, fields: list[str], n_columns: int) -> _Record:
     if state == UNQUOTED:
         return _Record(
             first, last, None, "unquoted value",
@@ -329,19 +330,25 @@ def read_careful(
     """
     names = list(wanted)
     positions = list(wanted.values())
-    columns: list[list[str | None]] = [[] for _ in names]
+    pick = (lambda fields: ()) if not positions else operator.itemgetter(*positions)
+    picked: list = []  # the wanted fields of each good record (a tuple, or one value)
     numbers: list[int] = []
     bad: list[BadRecord] = []
     n = 0
 
     def flush() -> None:
         if numbers:
+            if len(positions) == 1:
+                columns = [picked]
+            else:
+                columns = list(zip(*picked, strict=True)) or [[] for _ in names]
             arrays = [pa.array(numbers, pa.int64())]
-            arrays += [pa.array(c, pa.string()) for c in columns]
+            for c in columns:
+                text = pa.array(c, pa.string())
+                arrays.append(pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text))
             on_batch(pa.Table.from_arrays(arrays, names=["record_number", *names]))
             numbers.clear()
-            for c in columns:
-                c.clear()
+            picked.clear()
 
     with open_binary(path) as fh:
         lines = _Lines(fh, encoding)
@@ -356,9 +363,7 @@ def read_careful(
                 )  # fmt: skip
                 continue
             numbers.append(n)
-            fields = record.fields
-            for column, position in zip(columns, positions, strict=True):
-                column.append(fields[position])
+            picked.append(pick(record.fields))
             if len(numbers) >= batch_rows:
                 flush()
     flush()

@@ -171,7 +171,7 @@ def test_gzip_files_are_counted_and_read_carefully_too(tmp_path):
 def test_count_lines_and_split_record():
     assert records.split_record('a, "b,c" ,"d""e",,"",x"y') == (
         records.OK,
-        ["a", "b,c", 'd"e', None, None, 'x"y'],
+        ["a", "b,c", 'd"e', "", "", 'x"y'],
     )
     assert records.split_record('a,"b')[0] == records.OPEN
     assert records.split_record('a,"b"c')[0] == records.UNQUOTED
