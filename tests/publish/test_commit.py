@@ -196,3 +196,24 @@ def test_sigterm_before_the_commit_fails_the_run_cleanly_and_after_it_is_ignored
     assert res.returncode == 0, res.stderr[-2000:]
     last = journal.read_history(db)[-1]
     assert last["status"] == "succeeded" and run_ids(out, db)["manifest.json"] == last["run_id"]
+
+
+def test_build_files_of_unknown_runs_are_recorded_killed_and_removed(tmp_path):
+    """A dead run the lock file does not name (the lock file lost, an older version) is
+    still found by its build file and temporary outputs."""
+    out, db = tmp_path / "out", tmp_path / "audit.duckdb"
+    out.mkdir()
+    dead = "20260101T000000Z-abcdef"
+    for path in (
+        tmp_path / f".audit.duckdb.building-{dead}",
+        tmp_path / f".audit.duckdb.building-{dead}.wal",
+        out / f".exceptions.csv.tmp-{dead}",
+        out / f".report.html.tmp-{dead}",
+    ):
+        path.write_bytes(b"partial")
+    (tmp_path / f".audit.duckdb.spill-{dead}").mkdir()
+    (out / "notes.tmp-keep").write_text("not ours")  # not an output name: left alone
+    killed = recover_as_next_run(out, db)
+    assert killed == [dead] and journal.statuses(db) == {dead: "killed"}
+    assert litter(out, db) == [] and (out / "notes.tmp-keep").exists()
+    assert recover_as_next_run(out, db) == []  # once recorded, never again
