@@ -13,6 +13,7 @@ hooks that differ: discovery, fingerprints, loading, validation and the rules.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import signal
@@ -250,10 +251,11 @@ class _Job:
     def record_failure(self, exc: BaseException) -> tuple[RunResult, bool]:
         """Remove the run's unpublished files and record it as failed (exit code from the
         error: the input's fault 2, anything else 1)."""
-        self.close()
-        atomic.remove_build(self.db_path, self.run_id)
-        atomic.discard_outputs(self.run_id, [self.out_dir / n for n in outputs.OUTPUT_NAMES])
-        atomic.remove_run_folder(self.spill_dir, self.run_id)
+        with contextlib.suppress(Exception):  # what is left, the next run removes
+            self.close()
+            atomic.remove_build(self.db_path, self.run_id)
+            atomic.discard_outputs(self.run_id, [self.out_dir / n for n in outputs.OUTPUT_NAMES])
+            atomic.remove_run_folder(self.spill_dir, self.run_id)
         error = self.describe_failure(exc)
         message = first_line(error)
         if isinstance(exc, duckdb.Error) and "lock" in str(exc).lower():

@@ -130,8 +130,8 @@ def run(
     except (AuditError, duck_pipeline._Terminated, KeyboardInterrupt, OSError, Exception) as exc:
         code = exc.exit_code if isinstance(exc, AuditError) else 1
         message = error_line(exc)
-        if job is not None and job.committed:  # published locally; copying it out failed
-            message = f"run {run_id} is published in {local_out} but copying it failed: {message}"
+        if job is not None and job.committed:  # ran and committed; copying it out failed
+            message = f"run {run_id} finished but copying its results failed: {message}"
             return RunResult(run_id, 1, manifest, local_out, local_db, message=message)
         result, _ = duck_pipeline._record_failure(
             manifest, local_out, local_db, run_id, code, message, exc, log
