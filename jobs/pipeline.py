@@ -13,9 +13,9 @@ hooks that differ: discovery, fingerprints, loading, validation and the rules.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
-import shutil
 import signal
 import traceback
 from collections.abc import Iterable
@@ -27,17 +27,25 @@ from typing import Any
 
 import duckdb
 
-from jobs import __version__
+from jobs import __version__, faults
 from jobs.audit import marts, runner
 from jobs.audit.reference import ReferenceDataError, check_reference_data, value_set_versions
 from jobs.config import Config, load_config
-from jobs.errors import AuditError, InputError, LockedError, first_line
-from jobs.ingest import load
+from jobs.errors import (
+    AuditError,
+    ForeignDatabaseError,
+    InputError,
+    LockedError,
+    classify,
+    environment_failure,
+    first_line,
+)
+from jobs.ingest import load, volume
 from jobs.ingest.discover import SourceFile, discover, sha256_of
 from jobs.ingest.schema import TABLES, Table
 from jobs.log import Log
-from jobs.publish import atomic, journal, outputs
-from jobs.publish.lock import writer_lock
+from jobs.publish import atomic, journal, outputs, recovery, target
+from jobs.publish.lock import RunInfo, writer_lock
 from jobs.report.render import write_report
 from jobs.review.history import carry_findings_history, carry_review_tables
 from jobs.validation import quarantine, validate
@@ -97,25 +105,39 @@ def run(
     final = [out_dir / name for name in outputs.OUTPUT_NAMES]
     try:
         job = _Job(Path(input_dir), out_dir, db_path, run_id, manifest, log)
-        with writer_lock(db_path):
-            try:
-                job.execute(config_path, final)
-            except BaseException:
-                job.close()
-                atomic.remove_build(db_path, run_id)
-                atomic.discard_outputs(run_id, final)
-                raise
-        result = RunResult(run_id, 0, manifest, out_dir, db_path, outputs=final)
-    except (AuditError, _Terminated, KeyboardInterrupt, duckdb.Error, OSError, Exception) as exc:
-        code = exc.exit_code if isinstance(exc, AuditError) else 1
-        message = first_line(exc)
-        if isinstance(exc, duckdb.Error) and "lock" in str(exc).lower():
-            message = f"database {db_path} is locked by another process: {message}"
-        result = _record_failure(manifest, out_dir, db_path, run_id, code, message, exc, log)
+        return execute_run(job, config_path, final, Path(input_dir))
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-    return result
+
+
+def execute_run(
+    job: _Job, config_path: Path | None, final: list[Path], input_dir: Path | None
+) -> RunResult:
+    """What both engines do around a job: check the database to publish to, read the
+    configuration, take the writer lock, finish or clean up after a run that died
+    (jobs.publish.recovery), run the stages, and record the run's end. Never raises for
+    a failure: returns the RunResult with the contract's exit code."""
+    try:
+        target.check_database(job.db_path, input_dir)
+        config = load_config(config_path)
+        job.spill_dir = atomic.spill_path(job.db_path, job.run_id, config.temp_directory)
+        info = RunInfo(
+            run_id=job.run_id,
+            started_at=job.manifest["started_at"],
+            db=str(job.db_path),
+            out_dir=str(job.out_dir),
+            spill_dir=str(job.spill_dir),
+        )
+        with writer_lock(job.db_path) as lock:
+            recovery.recover(job.db_path, lock.previous, job.run_id, job.out_dir, job.log)
+            lock.claim(info)
+            result, recorded = job.run_to_end(config, final)
+            if recorded:
+                lock.released_cleanly()
+            return result
+    except (AuditError, _Terminated, KeyboardInterrupt, Exception) as exc:
+        return job.record_failure(exc)[0]
 
 
 def _record_failure(
@@ -127,7 +149,10 @@ def _record_failure(
     message: str,
     exc: BaseException,
     log: Log,
-) -> RunResult:
+) -> tuple[RunResult, bool]:
+    """Record a failed run: its manifest (and staged rejected rows) in
+    ``<out>/failed/<run_id>/``, its record in the run journal (not beside a `--db` that is
+    not ours). Returns the result and whether the journal record was written."""
     manifest.update(
         status="failed",
         ended_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -136,6 +161,7 @@ def _record_failure(
         stage_seconds=log.timings,
     )
     failed_dir = out_dir / "failed" / run_id
+    recorded = False
     try:
         failed_dir.mkdir(parents=True, exist_ok=True)
         staged_rejects = failed_dir / quarantine.STAGED_REJECTS
@@ -148,12 +174,17 @@ def _record_failure(
             (failed_dir / "error.txt").write_text(
                 "".join(traceback.format_exception(exc)), encoding="utf-8"
             )
-        journal.append_history(db_path, manifest)
     except OSError as write_error:
         log.warning("could not record the failed run", error=str(write_error))
+    if not isinstance(exc, ForeignDatabaseError):
+        try:
+            journal.append_history(db_path, manifest)
+            recorded = True
+        except OSError as write_error:
+            log.warning("could not record the failed run's history", error=str(write_error))
     if log.mode == "json":
         log.event("run failed", level="error", run_id=run_id, exit_code=code, error=message)
-    return RunResult(run_id, code, manifest, out_dir, db_path, message=message)
+    return RunResult(run_id, code, manifest, out_dir, db_path, message=message), recorded
 
 
 class _Job:
@@ -177,6 +208,8 @@ class _Job:
         self.con: duckdb.DuckDBPyConnection | None = None
         self.config = Config()
         self.files: dict[str, list[SourceFile]] = {}
+        self.spill_dir = atomic.spill_path(db_path, run_id, None)
+        self.committed = False  # the run's journal record is written: it is published
 
     def close(self) -> None:
         if self.con is not None:
@@ -185,26 +218,81 @@ class _Job:
             finally:
                 self.con = None
 
+    def release(self) -> None:
+        """Free what the engine holds besides the connection (the Spark engine's views)."""
+
+    # ------------------------------------------------------------ start and end
+
+    def run_to_end(self, config: Config, final: list[Path]) -> tuple[RunResult, bool]:
+        """Run the stages and record the end; returns the result and whether the end is
+        recorded (when it is not, the lock keeps naming this run for the next one)."""
+        try:
+            self.execute(config, final)
+        except (AuditError, _Terminated, KeyboardInterrupt, Exception) as exc:
+            if self.committed:  # published: the next run finishes the renames
+                error = self.describe_failure(exc)
+                message = (
+                    f"run {self.run_id} is published but its files could not all be moved "
+                    f"into place ({first_line(error)}); the next run finishes moving them"
+                )
+                self.log.warning(message)
+                return self._result(1, message), False
+            return self.record_failure(exc)
+        finally:
+            self.release()
+        atomic.remove_run_folder(self.spill_dir, self.run_id)
+        return self._result(0, "", final), True
+
+    def _result(self, code: int, message: str, final: list[Path] | None = None) -> RunResult:
+        return RunResult(
+            self.run_id, code, self.manifest, self.out_dir, self.db_path, message, final or []
+        )
+
+    def record_failure(self, exc: BaseException) -> tuple[RunResult, bool]:
+        """Remove the run's unpublished files and record it as failed (exit code from the
+        error: the input's fault 2, anything else 1)."""
+        with contextlib.suppress(Exception):  # what is left, the next run removes
+            self.close()
+            atomic.remove_build(self.db_path, self.run_id)
+            atomic.discard_outputs(self.run_id, [self.out_dir / n for n in outputs.OUTPUT_NAMES])
+            atomic.remove_run_folder(self.spill_dir, self.run_id)
+        error = self.describe_failure(exc)
+        message = first_line(error)
+        if isinstance(exc, duckdb.Error) and "lock" in str(exc).lower():
+            message = f"database {self.db_path} is locked by another process: {message}"
+        return _record_failure(
+            self.manifest, self.out_dir, self.db_path, self.run_id, error.exit_code, message,
+            exc, self.log,
+        )  # fmt: skip
+
+    def describe_failure(self, exc: BaseException) -> AuditError:
+        """The error as the contract sees it: its exit code and one line."""
+        return classify(exc, self.spill_dir)
+
     # ------------------------------------------------------------ the sequence
 
-    def execute(self, config_path: Path | None, final: list[Path]) -> None:
-        self.config = load_config(config_path)
+    def execute(self, config: Config, final: list[Path]) -> None:
+        self.config = config
         self._check_reference()
         self.manifest["parameters"] = dict(self.config.parameters)
         self.manifest["max_rejected_share"] = self.config.max_rejected_share
+        self.manifest["max_volume_drop"] = self.config.max_volume_drop
         self.files = self._discover()
         self.out_dir.mkdir(parents=True, exist_ok=True)
         hashes = self._start_hashing()
         self._connect()
         with self.log.stage("load"):
             self._load()
+            self._check_volume()
         with self.log.stage("validate"):
+            faults.at("validate")
             self._validate()
         with self.log.stage("audit"):
             self._audit()
         self._finish_hashing(hashes)
         with self.log.stage("report"):
             self._history()
+            faults.at("report", self.out_dir)
             self._write_outputs()
         with self.log.stage("publish"):
             self._publish(final)
@@ -243,11 +331,16 @@ class _Job:
 
     def _connect(self) -> None:
         build = atomic.building_path(self.db_path, self.run_id)
-        settings = self.config.engine_settings(self.db_path.parent / f".{self.db_path.name}.tmp")
+        settings = {
+            **self.config.engine_settings(self.spill_dir),
+            "temp_directory": str(self.spill_dir),
+        }
         try:
             self.con = duckdb.connect(str(build), config=settings)
         except duckdb.Error as exc:
-            raise InputError(f"[engine] settings rejected by DuckDB: {first_line(exc)}") from None
+            raise environment_failure(exc, self.spill_dir) or InputError(
+                f"[engine] settings rejected by DuckDB: {first_line(exc)}"
+            ) from None
         load.install_macros(self.con)
         load.create_support_tables(self.con)
 
@@ -256,6 +349,13 @@ class _Job:
         validate.create_issue_tables(con)
         self._load_reference()
         load.load_tables(con, self.files, self.config, self.run_id, self.log)
+
+    def _check_volume(self) -> None:
+        """Stop (exit 2) on an empty medical_claim or a table whose rows read fell by more
+        than [validation] max_volume_drop against the previous successful run."""
+        report = volume.volume_report(self.files, journal.last_succeeded(self.db_path))
+        self.manifest["volume"] = report
+        volume.check_volume(report, self.config.max_volume_drop, self.files)
 
     def _load_reference(self) -> None:
         load_code_validity(self._con())
@@ -316,6 +416,15 @@ class _Job:
         journal.write_run_history(con, self.db_path, self.manifest)
 
     def _write_outputs(self) -> None:
+        try:
+            self._write_output_files()
+        except (OSError, duckdb.Error) as exc:
+            failure = environment_failure(exc, self.spill_dir, where=self.out_dir)
+            if failure is None:
+                raise
+            raise failure from exc
+
+    def _write_output_files(self) -> None:
         con = self._con()
         tmp = lambda name: atomic.temp_output(self.out_dir / name, self.run_id)  # noqa: E731
         outputs.write_exceptions(con, tmp("exceptions.csv"), tmp("exceptions.parquet"))
@@ -325,6 +434,7 @@ class _Job:
         write_report(con, self.manifest, self.config, tmp("report.html"))
 
     def _publish(self, final: list[Path]) -> None:
+        """One commit point: the run's journal record (jobs.publish.atomic)."""
         con = self._con()
         self.manifest["ended_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         self.manifest["stage_seconds"] = dict(self.log.timings)
@@ -336,10 +446,12 @@ class _Job:
         manifest_tmp.write_text(
             json.dumps(self.manifest, indent=2, default=str) + "\n", encoding="utf-8"
         )
-        atomic.publish(self.db_path, self.run_id, final)
+        faults.at("outputs-written")
+        atomic.publish(self.db_path, self.run_id, final, self._commit)
+
+    def _commit(self) -> None:
         journal.append_history(self.db_path, self.manifest)
-        tmp_dir = self.db_path.parent / f".{self.db_path.name}.tmp"
-        shutil.rmtree(tmp_dir, ignore_errors=True)
+        self.committed = True
 
     def _con(self) -> duckdb.DuckDBPyConnection:
         assert self.con is not None

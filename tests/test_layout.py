@@ -8,7 +8,7 @@ from pathlib import Path
 from tests.conftest import REPO
 
 JOBS = REPO / "jobs"
-TOP = {"__init__", "config", "errors", "log", "resources", "safecsv", "sqltext"}
+TOP = {"__init__", "config", "errors", "faults", "log", "resources", "safecsv", "sqltext"}
 # What each stage package may import besides itself and the top-level helpers above.
 ALLOWED = {
     "ingest": set(),

@@ -325,7 +325,8 @@ def updating(
         yield con
         con.execute("checkpoint")
         con.close()
-        atomic.publish(db, work_id, list(outputs))
+        # Not a run: no journal record. The database swap is the commit point.
+        atomic.publish(db, work_id, list(outputs), commit=lambda: None)
     except BaseException as exc:
         con.close()
         atomic.remove_build(db, work_id)

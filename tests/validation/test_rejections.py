@@ -86,11 +86,11 @@ def rejected(out):
 
 
 def test_every_blocking_reason_is_quarantined_with_its_reason(rejection_run):
-    out, _ = rejection_run
+    out, n_records = rejection_run
     rows = rejected(out)
     by_claim = {}
     for r in rows:
-        if r["table_name"] == "medical_claim":
+        if r["table_name"] == "medical_claim" and r["reasons"] != "malformed_record":
             values = json.loads(r["original_values"])
             by_claim.setdefault(values.get("claim_id") or "", []).append(r["reasons"])
     for claim_id, (_, reason, _) in CASES.items():
@@ -100,7 +100,16 @@ def test_every_blocking_reason_is_quarantined_with_its_reason(rejection_run):
             assert claim_id in by_claim, claim_id
             assert all(reason in reasons for reasons in by_claim[claim_id]), by_claim[claim_id]
     assert len(by_claim["dup"]) == 2  # every copy of a duplicated key
-    assert by_claim["ragged"] == ["malformed_record"]
+    # the ragged record: where it is (record and line), never what it says (issue 16)
+    (ragged,) = [r for r in rows if r["reasons"] == "malformed_record"]
+    assert int(ragged["record_number"]) == n_records
+    assert json.loads(ragged["original_values"]) == {
+        "lines": str(n_records + 1),
+        "error": "missing columns",
+        "fields_in_record": 4,
+        "fields_in_header": len(HEADER),
+    }
+    assert f"(line {n_records + 1})" in ragged["details"]
     ndc = [r for r in rows if r["table_name"] == "pharmacy_claim"]
     assert [r["reasons"] for r in ndc] == ["malformed_ndc_code:ndc_code"]
 
