@@ -11,7 +11,8 @@ from jobs import __version__
 from jobs.errors import AuditError, InputError
 
 DEFAULT_DEMO_OUT = Path("claims-audit-demo")
-DEMO_LINES = 100_000
+DEMO_LINES = 50_000
+DB_HELP = "audit database (default: $CLAIMS_AUDIT_DB, else ./claims-audit-demo/audit.duckdb)"
 
 EXAMPLES = {
     "run": """examples:
@@ -26,7 +27,8 @@ EXAMPLES = {
 exit codes: 0 the audit ran (with or without exceptions); 2 the input or the
 configuration cannot be used; 1 anything else (e.g. the database is locked).""",
     "demo": """example:
-  claims-audit demo                  # writes ./claims-audit-demo/report.html and more""",
+  claims-audit demo                  # writes ./claims-audit-demo/report.html and more
+  claims-audit demo --lines 200000   # more filler claims, the same report sections""",
     "generate": """examples:
   claims-audit generate --out data/synthetic --lines 1000000
   claims-audit generate --out data/small --lines 50000 --seed 7 --format csv
@@ -40,6 +42,22 @@ Default database: $CLAIMS_AUDIT_DB, else ./claims-audit-demo/audit.duckdb.""",
     "rules": """examples:
   claims-audit rules                          # the rule catalog
   claims-audit rules --show conservative_care # its SQL, parameters bound""",
+    "sample": """examples:
+  claims-audit sample --db audits/audit.duckdb --size 100 --out review/sample.csv
+  claims-audit sample --db audits/audit.duckdb --size 200 --strata 4 --seed 20261124 \\
+      --frame audited --out review/audited-sample.csv
+
+Draws a stratified random sample of the latest successful run's audited ESI lines
+(--frame flagged: those with a fail finding, the default; audited: all), stores the
+design, the frame and the seed in the database, and writes the reviewers' file.
+Fill in overpayment_amount (and reviewer, note), then run claims-audit estimate.""",
+    "estimate": """examples:
+  claims-audit estimate --db audits/audit.duckdb --sample sample-20261124T101500Z-3fa2c1 \\
+      --results review/sample.csv --out review/estimate
+
+Validates the reviewed file (every sampled line once, overpayment_amount from 0 to the
+line's paid amount; anything else exits 2 naming the rows, nothing written), then writes
+estimate.json and estimate.html and stores the estimate in review_estimates.""",
 }
 
 
@@ -93,7 +111,9 @@ def _parser() -> argparse.ArgumentParser:
         "demo",
         help="generate a synthetic data set and audit it",
         description="Generate a realistic synthetic data set with planted violations "
-        "and run the audit on it.",
+        "and audit it twice against one database: first as the extract stood a year "
+        "before its last load (outputs in OUT/earlier), then whole, so the report "
+        "compares the run with the previous one.",
         epilog=EXAMPLES["demo"],
         formatter_class=fmt,
     )
@@ -141,7 +161,46 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--show", metavar="RULE", help="print this rule's SQL, parameters bound")
     p.add_argument("--config", type=Path, help="bind the parameters of this configuration")
+    _review_parsers(sub, fmt)
     return parser
+
+
+def _review_parsers(sub: argparse._SubParsersAction, fmt: type[argparse.HelpFormatter]) -> None:
+    """`sample` and `estimate` (jobs/review/sample.py, estimate.py)."""
+    p = sub.add_parser(
+        "sample",
+        help="draw a stratified random review sample of flagged (or audited) lines",
+        description="Draw a stratified random sample of the latest successful run's audited "
+        "ESI lines for medical-record review, store its design and frame in the database, "
+        "and write the reviewers' CSV file.",
+        epilog=EXAMPLES["sample"],
+        formatter_class=fmt,
+    )
+    p.add_argument("--db", type=Path, help=DB_HELP)
+    p.add_argument("--size", required=True, type=int, help="lines to sample")
+    p.add_argument("--strata", type=int, default=3, help="strata by paid amount (default 3)")
+    p.add_argument("--seed", type=int, help="random seed (default: a new one, printed)")
+    p.add_argument(
+        "--frame",
+        choices=("flagged", "audited"),
+        default="flagged",
+        help="lines with a fail finding (default) or every audited line",
+    )
+    p.add_argument("--out", required=True, type=Path, help="the sample file to write (CSV)")
+
+    p = sub.add_parser(
+        "estimate",
+        help="estimate the overpayment from a reviewed sample",
+        description="Validate a reviewed sample file and extrapolate its overpayments to the "
+        "sample's frame: stratified expansion estimate, standard error, 90% confidence limits "
+        "(estimate.json, estimate.html, table review_estimates).",
+        epilog=EXAMPLES["estimate"],
+        formatter_class=fmt,
+    )
+    p.add_argument("--db", type=Path, help=DB_HELP)
+    p.add_argument("--sample", required=True, metavar="SAMPLE_ID", help="the sample's id")
+    p.add_argument("--results", required=True, type=Path, help="the reviewed sample file")
+    p.add_argument("--out", type=Path, help="output directory (default ./ESTIMATE_ID)")
 
 
 def _log_options(p: argparse.ArgumentParser) -> None:
@@ -178,6 +237,10 @@ def main(argv: list[str] | None = None) -> int:
             return run_query(_query_db(args.db), args.sql, args.format, sys.stdout)
         if args.command == "rules":
             return _rules(args.show, args.config)
+        if args.command == "sample":
+            return _sample(args)
+        if args.command == "estimate":
+            return _estimate(args)
     except AuditError as exc:
         print(f"claims-audit: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -234,12 +297,48 @@ def _run_spark(
 
 
 def _demo(out: Path, lines: int, log_json: bool) -> int:
-    from jobs.synthetic.generator import generate
+    """Generate the demo data, audit its earlier extract (the first night, dated a year
+    before, outputs in OUT/earlier), then the whole set against the same database with
+    the reviewers' decisions on the first run's findings (outputs in OUT)."""
+    from jobs.log import Log
+    from jobs.pipeline import run
+    from jobs.review.lifecycle import run_date
+    from jobs.summary import print_summary
+    from jobs.synthetic.demo import earlier_run_date, make_demo_data, write_demo_decisions
+    from jobs.validation.gx_duckdb import preload
 
-    data = out / "input"
-    print(f"generating {lines:,} synthetic claim lines in {data} ...", file=sys.stderr)
-    generate(data, lines=lines, seed=0, fmt="parquet")
-    return _run(data, out, None, None, log_json)
+    first_date = earlier_run_date(run_date())  # the second run's date: today, or the variable
+    preload()  # Great Expectations' import overlaps the data generation
+    print(f"generating {lines:,} synthetic claim lines in {out / 'input'} ...", file=sys.stderr)
+    data = make_demo_data(out, lines)
+    print(
+        f"first run: the extract as it stood on {data.cutoff} ({data.earlier}) ...",
+        file=sys.stderr,
+    )
+    first = run(
+        data.earlier,
+        out / "earlier",
+        out / "audit.duckdb",
+        None,
+        Log("json" if log_json else "auto"),
+        run_date=first_date,
+    )
+    if first.exit_code:
+        print(f"claims-audit: {first.message}", file=sys.stderr)
+        print_summary(first, sys.stdout)
+        return first.exit_code
+    decisions = write_demo_decisions(
+        out / "earlier" / "exceptions.parquet",
+        out / "decisions.csv",
+        first_date,
+    )
+    print(
+        f"first run {first.run_id}: {first.manifest['findings']['total']:,} findings "
+        f"(report {out / 'earlier' / 'report.html'}); now the whole data set, with the "
+        f"reviewers' decisions in {decisions} ...",
+        file=sys.stderr,
+    )
+    return _run(data.latest, out, None, None, log_json, decisions)
 
 
 def _generate(out: Path, lines: int, seed: int, fmt: str, nights: int | None = None) -> int:
@@ -302,6 +401,51 @@ def _rules(show: str | None, config_path: Path | None) -> int:
         if r.parameters:
             bound = ", ".join(f"{p}={config.parameters.get(p, '(run fact)')}" for p in r.parameters)
             print(f"    parameters: {bound}")
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from jobs.review.sample import (
+        ALLOCATION_METHOD,
+        BOUNDARY_METHOD,
+        SELECTION_METHOD,
+        draw_sample,
+    )
+
+    db = _query_db(args.db)
+    r = draw_sample(db, args.size, args.out, args.strata, args.seed, args.frame)
+
+    print(f"sample {r.sample_id}: {r.sample_size:,} of {r.frame_lines:,} {r.frame_kind} lines")
+    print(f"  frame: run {r.run_id}, {r.frame_lines:,} lines, paid ${r.frame_paid_amount:,.2f}")
+    print(f"  seed: {r.seed} (the same database, frame, size, strata and seed give this sample)")
+    print(f"  strata: {BOUNDARY_METHOD}")
+    print(f"  allocation: {ALLOCATION_METHOD}")
+    print(f"  selection: {SELECTION_METHOD}")
+    print("  stratum  paid amount                    lines (N)  sampled (n)")
+    for s in r.strata:
+        d = s.as_dict()
+        upper = (
+            f"to under ${d['upper_bound']:,.2f}" if d["upper_bound"] is not None else "and above"
+        )
+        bounds = f"${d['lower_bound']:,.2f} {upper}"
+        print(f"  {s.stratum:>7}  {bounds:<29}  {s.frame_lines:>9,}  {s.sample_lines:>11,}")
+    for note in r.notes:
+        print(f"  note: {note}")
+    print(f"wrote {r.out}: fill in overpayment_amount (0 to the paid amount), reviewer, note;")
+    print(f"then: claims-audit estimate --db {db} --sample {r.sample_id} --results {r.out}")
+    return 0
+
+
+def _estimate(args: argparse.Namespace) -> int:
+    from jobs.report.estimate_page import render_estimate
+    from jobs.review.estimate import estimate
+
+    r = estimate(_query_db(args.db), args.sample, args.results, args.out, render_estimate)
+    print(f"estimate {r.estimate_id} of sample {args.sample}:")
+    print(f"  {r.document['statement']}")
+    for note in r.document["notes"]:
+        print(f"  note: {note}")
+    print(f"wrote {r.json_path} and {r.html_path}")
     return 0
 
 

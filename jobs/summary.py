@@ -21,7 +21,8 @@ def print_summary(result: RunResult, out: TextIO) -> None:
     w(f"claims-audit run {result.run_id}: audit complete\n\n")
     w("inputs                          read    accepted    rejected\n")
     tables: dict[str, list[int]] = {}
-    for f in m.get("inputs", []):
+    decisions = [m["decisions_file"]] if m.get("decisions_file") else []  # reviewers' file
+    for f in [*m.get("inputs", []), *decisions]:
         t = tables.setdefault(f["table"], [0, 0, 0])
         t[0] += f["rows_read"]
         t[1] += f["rows_accepted"]
@@ -55,7 +56,9 @@ def print_summary(result: RunResult, out: TextIO) -> None:
             )
     stages = m.get("stage_seconds", {})
     top = [
-        k for k in ("load", "validate", "audit", "fingerprint", "report", "publish") if k in stages
+        k
+        for k in ("load", "validate", "audit", "fingerprint", "review", "report", "publish")
+        if k in stages
     ]
     w("time: " + ", ".join(f"{k} {stages[k]:.1f}s" for k in top) + "\n\n")
     w(f"report:     {result.out_dir / 'report.html'}\n")

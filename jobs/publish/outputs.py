@@ -6,6 +6,7 @@ from pathlib import Path
 
 import duckdb
 
+from jobs.safecsv import copy_csv
 from jobs.sqltext import lit
 
 OUTPUT_NAMES = (
@@ -24,21 +25,17 @@ EXCEPTION_COLUMNS = (
 )
 
 
-def _copy_csv(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
-    """The rows of `query` as a CSV file with a header (every CSV output goes through here)."""
-    con.execute(f"copy ({query}) to {lit(str(path))} (header, delimiter ',')")
-
-
 def write_exceptions(con: duckdb.DuckDBPyConnection, csv_path: Path, parquet_path: Path) -> None:
-    """`findings` as exceptions.csv and exceptions.parquet, in a stable order."""
-    order = "order by rule_id, claim_id, claim_line_number, data_source"
-    _copy_csv(con, f"select {EXCEPTION_COLUMNS} from findings {order}", csv_path)
+    """`findings` as exceptions.csv (formula-safe) and exceptions.parquet (values as they
+    are), in a stable order."""
+    order = ("rule_id", "claim_id", "claim_line_number", "data_source")
+    copy_csv(con, f"select {EXCEPTION_COLUMNS} from findings", csv_path, order)
     con.execute(
-        f"copy (select {EXCEPTION_COLUMNS} from findings {order}) "
+        f"copy (select {EXCEPTION_COLUMNS} from findings order by {', '.join(order)}) "
         f"to {lit(str(parquet_path))} (format parquet)"
     )
 
 
 def write_worklist(con: duckdb.DuckDBPyConnection, csv_path: Path) -> None:
-    """The reviewers' queue (table `worklist`, already in its order) as worklist.csv."""
-    _copy_csv(con, "select * from worklist order by queue_position", csv_path)
+    """The reviewers' queue (table `worklist`, in its order) as a formula-safe worklist.csv."""
+    copy_csv(con, "select * from worklist", csv_path, ("queue_position",))

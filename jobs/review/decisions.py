@@ -125,9 +125,8 @@ def _carry_history(
     read: bool,
 ) -> None:
     create_table(con, "decisions_history", HISTORY_COLUMNS)
-    with previous_database(con, db_path, log) as attached:
-        if attached:
-            copy_previous(con, "decisions_history", "decisions_history")
+    with previous_database(con, db_path, log) as previous:
+        copy_previous(con, previous, "decisions_history", "decisions_history")
     if not read:
         return
     # Every row read this run: accepted ones typed, rejected ones with their reasons and

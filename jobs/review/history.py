@@ -1,4 +1,6 @@
-"""Findings across runs: every successful run's findings stay in ``findings_history``.
+"""Findings across runs: every successful run's findings stay in ``findings_history``, and
+the review tables (samples, their frames, estimates) written between runs by
+`claims-audit sample` / `estimate` are carried into every database a run builds.
 
 The database being built reads the published one (the last successful run) through
 `previous_database`; a run that fails never publishes, so it changes nothing here.
@@ -14,6 +16,7 @@ import duckdb
 
 from jobs.errors import LockedError, first_line
 from jobs.log import Log
+from jobs.review.sample import REVIEW_TABLES, create_review_tables
 from jobs.sqltext import lit, q
 
 PREVIOUS = "previous"  # the alias of the published database while it is attached
@@ -32,39 +35,38 @@ def create_table(
 
 
 @contextmanager
-def previous_database(con: duckdb.DuckDBPyConnection, db_path: Path, log: Log) -> Iterator[bool]:
-    """Attach the published database read-only as ``previous`` for the duration; yields
-    whether it is attached (False: there is none yet, or it cannot be read)."""
-    attached = False
-    if db_path.exists():
-        try:
-            con.execute(f"attach {lit(str(db_path))} as {PREVIOUS} (read_only)")
-            attached = True
-        except duckdb.Error as exc:
-            if "lock" in str(exc).lower():
-                raise LockedError(
-                    f"database {db_path} is held by another writer: {first_line(exc)}"
-                ) from None
-            log.warning(
-                "previous database unreadable; starting a new history", error=first_line(exc)
-            )
+def previous_database(
+    con: duckdb.DuckDBPyConnection, db_path: Path, log: Log
+) -> Iterator[set[str]]:
+    """The published database attached read-only as ``previous``; yields its table names
+    (empty when there is none, or it cannot be read: a new history starts)."""
+    if not db_path.exists():
+        yield set()
+        return
     try:
-        yield attached
+        con.execute(f"attach {lit(str(db_path))} as {PREVIOUS} (read_only)")
+    except duckdb.Error as exc:
+        if "lock" in str(exc).lower():
+            raise LockedError(
+                f"database {db_path} is held by another writer: {first_line(exc)}"
+            ) from None
+        log.warning("previous database unreadable; starting a new history", error=first_line(exc))
+        yield set()
+        return
+    try:
+        names = {
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() where database_name = ?", [PREVIOUS]
+            ).fetchall()
+        }
+        yield names
     finally:
-        if attached:
-            con.execute(f"detach {PREVIOUS}")
-
-
-def previous_has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    """Whether the attached previous database holds `table`."""
-    (n,) = con.execute(
-        "select count(*) from duckdb_tables() where database_name = ? and table_name = ?",
-        [PREVIOUS, table],
-    ).fetchone()
-    return bool(n)
+        con.execute(f"detach {PREVIOUS}")
 
 
 def previous_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The columns of `table` in the attached previous database, in order."""
     return [
         r[0]
         for r in con.execute(
@@ -75,15 +77,19 @@ def previous_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     ]
 
 
-def copy_previous(con: duckdb.DuckDBPyConnection, table: str, target: str) -> bool:
+def copy_previous(
+    con: duckdb.DuckDBPyConnection, previous: set[str], table: str, target: str
+) -> bool:
     """Insert the attached previous database's `table` into `target` by column name (the
     columns both have: an earlier version's table may lack newer ones); False when the
-    previous database has no such table."""
-    if not previous_has(con, table):
+    previous database (its table names: `previous`) has no such table."""
+    if table not in previous:
         return False
-    wanted = {r[0] for r in con.execute(f"describe {target}").fetchall()}
+    wanted = {r[0] for r in con.execute(f"describe {q(target)}").fetchall()}
     cols = [q(c) for c in previous_columns(con, table) if c in wanted]
-    con.execute(f"insert into {target} by name select {', '.join(cols)} from {PREVIOUS}.{table}")
+    con.execute(
+        f"insert into {q(target)} by name select {', '.join(cols)} from {PREVIOUS}.{q(table)}"
+    )
     return True
 
 
@@ -94,8 +100,8 @@ def carry_findings_history(
     this run's ``findings``. Rows of an earlier version lacking a column get it empty
     (``finding_id`` computed with `finding_id_sql`)."""
     con.execute("create table findings_history as select * from findings limit 0")
-    with previous_database(con, db_path, log) as attached:
-        if attached and previous_has(con, "findings_history"):
+    with previous_database(con, db_path, log) as previous:
+        if "findings_history" in previous:
             have = previous_columns(con, "findings_history")
             wanted = [r[0] for r in con.execute("describe findings_history").fetchall()]
             select = [q(c) for c in have if c in wanted]
@@ -106,3 +112,13 @@ def carry_findings_history(
                 f"select {', '.join(select)} from {PREVIOUS}.findings_history"
             )
     con.execute("insert into findings_history select * from findings")
+
+
+def carry_review_tables(con: duckdb.DuckDBPyConnection, db_path: Path, log: Log) -> None:
+    """``review_samples``, ``review_sample_frames`` and ``review_estimates`` of the
+    published database, whole, in the database being built (empty when there are none):
+    a sample's frame must outlive the run it was drawn from."""
+    create_review_tables(con)
+    with previous_database(con, db_path, log) as previous:
+        for name in REVIEW_TABLES:
+            copy_previous(con, previous, name, name)

@@ -33,7 +33,6 @@ from jobs.review.history import (
     create_table,
     previous_columns,
     previous_database,
-    previous_has,
 )
 
 UNIT_SEPARATOR = "\x1f"
@@ -129,11 +128,10 @@ def build_lifecycle(
     fingerprint_columns = (("rule_id", "varchar"), ("rule_fingerprint", "varchar"))
     create_table(con, "_rule_fingerprints", fingerprint_columns, temp=True)
     con.executemany("insert into _rule_fingerprints values (?, ?)", rule_fingerprints(parameters))
-    with previous_database(con, db_path, log) as attached:
+    with previous_database(con, db_path, log) as previous:
         if (
-            attached
-            and not copy_previous(con, "finding_lifecycle", "_previous_lifecycle")
-            and previous_has(con, "findings_history")
+            not copy_previous(con, previous, "finding_lifecycle", "_previous_lifecycle")
+            and "findings_history" in previous
         ):
             _bootstrap(con)
     sql = (sql_dir() / "review" / "finding_lifecycle.sql").read_text(encoding="utf-8")

@@ -30,12 +30,11 @@ from typing import TYPE_CHECKING, Any
 
 from jobs import __version__
 from jobs import pipeline as duck_pipeline
-from jobs.errors import AuditError
+from jobs.errors import AuditError, environment_failure
 from jobs.ingest.schema import TABLES
 from jobs.log import Log
 from jobs.pipeline import RunResult, new_run_id
-from jobs.publish import atomic, journal
-from jobs.publish.lock import writer_lock
+from jobs.publish import journal
 from jobs.publish.outputs import OUTPUT_NAMES
 from jobs.spark.session import error_line
 from jobs.validation import quarantine, suites
@@ -109,7 +108,7 @@ def run(
     except ValueError:  # not the main thread (a library caller): no handler
         previous = None
     outputs = [local_out / name for name in OUTPUT_NAMES]
-    session = None
+    job: _SparkJob | None = None
     try:
         session = run_session(spark)
         manifest["spark"] = _spark_facts(session)
@@ -120,26 +119,26 @@ def run(
                 )
         job = _SparkJob(session, str(input_uri), local_out, local_db, run_id, manifest, log)
         job.decisions_option = Path(decisions_path) if decisions_path else None
-        with writer_lock(local_db):
-            try:
-                job.execute(Path(config_path) if config_path else None, outputs)
-            except BaseException:
-                job.close()
-                atomic.remove_build(local_db, run_id)
-                atomic.discard_outputs(run_id, outputs)
-                raise
-            finally:
-                job.release()
-        if remote_out:
-            for path in outputs[:-1] + outputs[-1:]:  # manifest.json last: it marks a complete run
-                files.upload(spark, path, files.join(out_text, path.name))
-        if remote_db:
-            _upload_db(spark, local_db, db_text)
-        result = RunResult(run_id, 0, manifest, local_out, local_db, outputs=outputs)
+        input_dir = files.local_path(str(input_uri)) if files.is_local(str(input_uri)) else None
+        config = Path(config_path) if config_path else None
+        result = duck_pipeline.execute_run(job, config, outputs, input_dir)
+        if result.exit_code == 0:
+            if remote_out:  # manifest.json last: it marks a complete run
+                for path in outputs:
+                    files.upload(spark, path, files.join(out_text, path.name))
+            if remote_db:
+                _upload_db(spark, local_db, db_text)
+        elif remote_out or remote_db:
+            _upload_failure(
+                spark, local_out, out_text, local_db, db_text, run_id, remote_out, remote_db
+            )
     except (AuditError, duck_pipeline._Terminated, KeyboardInterrupt, OSError, Exception) as exc:
         code = exc.exit_code if isinstance(exc, AuditError) else 1
         message = error_line(exc)
-        result = duck_pipeline._record_failure(
+        if job is not None and job.committed:  # ran and committed; copying it out failed
+            message = f"run {run_id} finished but copying its results failed: {message}"
+            return RunResult(run_id, 1, manifest, local_out, local_db, message=message)
+        result, _ = duck_pipeline._record_failure(
             manifest, local_out, local_db, run_id, code, message, exc, log
         )
         if remote_out or remote_db:
@@ -279,9 +278,11 @@ class _SparkJob(duck_pipeline._Job):
         con.execute("insert into row_issues select * from _claims_audit_row_issues")
         con.execute("drop table _claims_audit_row_issues")
         for s in staged:
-            bad = spark_validate.bad_records(s, self.config)
+            bad = spark_validate.bad_records(s)
             if bad:
-                con.executemany("insert into csv_bad_records values (?, ?, ?, ?, ?, ?)", bad)
+                con.executemany(
+                    "insert into csv_bad_records values (?, ?, ?, ?, ?, ?, ?, ?, ?)", bad
+                )
         quarantine.create_rejected_rows_table(con)
         _store(
             con, "_claims_audit_rejected", spark_validate.rejected_rows(self.spark, issues, staged)
@@ -327,6 +328,12 @@ class _SparkJob(duck_pipeline._Job):
             *(p.stem for p in reference.reference_files()),
         ]  # fmt: skip
         return stats
+
+    def describe_failure(self, exc: BaseException) -> AuditError:
+        """Spark's errors as one line (jobs.spark.session.error_line)."""
+        if isinstance(exc, AuditError):
+            return exc
+        return environment_failure(exc, self.spill_dir) or AuditError(error_line(exc))
 
     # ------------------------------------------------------------ Spark housekeeping
 

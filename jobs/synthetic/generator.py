@@ -37,9 +37,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jobs import __version__
-from jobs.ingest.load import install_macros
 from jobs.resources import sql_dir
 from jobs.sqltext import lit, q
+from jobs.synthetic import drugs
 from jobs.synthetic.scenarios import Scenario, catalog, template_rows
 
 # ------------------------------------------------------------ Tuva layouts
@@ -209,8 +209,23 @@ PHARMACY_SHARE = 0.20  # pharmacy lines per medical line
 PROCEDURE_SHARE = 0.03  # EHR procedures per medical line
 ESI_PERSON_SHARE = 0.02  # ESI persons per general person
 ESI_LINE_BUDGET = 0.5  # at most this share of the medical lines belong to ESI persons
+ESI_PRACTITIONERS = 40  # the injectors' index range (gen_prac_start in macros.sql)
 
-# Labelers for NDCs outside the crosswalk (those the crosswalk uses are dropped).
+
+@dataclass(frozen=True)
+class Profile:
+    """Who bills the ESIs. The default is `generate`'s population (same seed, same bytes);
+    the demo's (DEMO_PROFILE) has more ESI persons and fewer injectors, so that every
+    injector reaches the report's peer comparison, and one outlier among them."""
+
+    esi_person_share: float = ESI_PERSON_SHARE  # ESI persons per general person
+    n_esi_practitioners: int = ESI_PRACTITIONERS  # injectors who bill ESIs
+    outlier_pct: int = 0  # % of persons with a planted `fail` whom injector 0 treats
+
+
+DEFAULT_PROFILE = Profile()
+
+# Labelers for NDCs outside the crosswalk (those jobs.synthetic.drugs uses are dropped).
 FILLER_LABELERS = [
     "00093",
     "00378",
@@ -238,16 +253,6 @@ FILLER_LABELERS = [
     "31722",
     "65862",
 ]
-INJECTABLE_ROUTES = (
-    "intramuscular",
-    "intravenous",
-    "subcutaneous",
-    "epidural",
-    "inject",
-    "intra-articular",
-    "intralesional",
-)
-
 MEMORY_LIMIT = "4GB"
 PARQUET_BATCH_ROWS = 122_880  # rows per Arrow batch = per Parquet row group
 
@@ -273,31 +278,37 @@ def generate(
     seed: int = 0,
     fmt: str = "parquet",
     progress: Callable[[str], None] | None = None,
+    profile: Profile = DEFAULT_PROFILE,
 ) -> GenerateResult:
     """Write a synthetic data set of exactly `lines` medical claim lines to `out_dir`."""
-    check_arguments(lines, fmt)
+    check_arguments(lines, fmt, profile)
     say = progress or (lambda _message: None)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    with session(lines, seed, out_dir / ".generate-tmp") as con:
+    with session(lines, seed, out_dir / ".generate-tmp", profile) as con:
         result = write_data_set(con, out_dir, lines, seed, fmt, say)
     say(f"done in {time.monotonic() - started:.1f} s")
     return result
 
 
-def check_arguments(lines: int, fmt: str) -> None:
+def check_arguments(lines: int, fmt: str, profile: Profile = DEFAULT_PROFILE) -> None:
     if lines < 1:
         raise ValueError("lines must be at least 1")
+    if not 1 <= profile.n_esi_practitioners <= ESI_PRACTITIONERS:
+        raise ValueError(f"n_esi_practitioners must be 1..{ESI_PRACTITIONERS}")
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"format must be parquet or csv, not {fmt!r}")
 
 
 @contextmanager
-def session(lines: int, seed: int, tmp: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A DuckDB connection holding a data set of `lines` medical lines, ready to be written:
-    the macros, the seed and sizes, the scenario templates, the ESI persons and their
-    canonical rows, and the table views (``gen_<table>_out``)."""
+def session(
+    lines: int, seed: int, tmp: Path, profile: Profile = DEFAULT_PROFILE
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB connection holding a data set of `lines` medical lines (who bills the ESIs:
+    `profile`), ready to be written: the macros, the seed and sizes, the scenario
+    templates, the ESI persons and their canonical rows, and the table views
+    (``gen_<table>_out``)."""
     scenarios = catalog()
     n_persons = max(1, round(lines * ELIGIBILITY_SHARE / SPANS_PER_PERSON))
     con = duckdb.connect()
@@ -306,12 +317,12 @@ def session(lines: int, seed: int, tmp: Path) -> Iterator[duckdb.DuckDBPyConnect
         con.execute(f"set temp_directory = {lit(str(tmp))}")
         con.execute("set preserve_insertion_order = true")
         con.execute("set enable_progress_bar = false")
-        install_macros(con)  # ca_ndc11 for the crosswalk
         _set(
             con,
             gen_seed_key=_seed_key(seed),
             gen_n_persons=n_persons,
             gen_n_prac=160 + max(40, n_persons // 20),
+            gen_n_esi_prac=profile.n_esi_practitioners,
         )
         _crosswalk_variables(con)
         for name in MACRO_FILES:
@@ -320,8 +331,9 @@ def session(lines: int, seed: int, tmp: Path) -> Iterator[duckdb.DuckDBPyConnect
         _set(
             con,
             gen_esi_first=0,
-            gen_esi_target=max(math.ceil(n_persons * ESI_PERSON_SHARE), len(scenarios)),
+            gen_esi_target=max(math.ceil(n_persons * profile.esi_person_share), len(scenarios)),
             gen_esi_budget=int(lines * ESI_LINE_BUDGET),
+            gen_outlier_pct=profile.outlier_pct,
         )
         con.execute(_sql("esi_persons.sql"))
         n_scn_lines = _count(con, "gen_scn_medical")
@@ -408,40 +420,17 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def _crosswalk_variables(con: duckdb.DuckDBPyConnection) -> None:
-    """NDC lists from the shipped crosswalk: oral (conservative care), injectable
-    (not), all; and labelers it does not use, for NDCs outside it."""
-    path = sql_dir() / "value_sets" / "ndc_crosswalk_starter.csv"
-    if not path.is_file():
-        raise FileNotFoundError(f"the NDC crosswalk {path} is missing")
-    injectable = " or ".join(f"contains(route, {lit(r)})" for r in INJECTABLE_ROUTES)
-    con.execute(
-        f"""
-        create or replace temp table gen_crosswalk as
-        select ca_ndc11(trim(ndc)) as ndc, lower(coalesce(route, '')) as route
-        from read_csv({lit(str(path))}, all_varchar = true, header = true)
-        where ndc is not null
-        order by ndc
-        """
-    )
-    lists = con.execute(
-        f"""
-        select
-            list(ndc order by ndc) filter (where route = 'oral'),
-            list(ndc order by ndc) filter (where ({injectable}) and not contains(route, 'oral')),
-            list(ndc order by ndc),
-            list(distinct substr(ndc, 1, 5))
-        from gen_crosswalk
-        """
-    ).fetchall()[0]
-    oral, injectable_ndcs, every, labelers = (x or [] for x in lists)
-    if not oral or not injectable_ndcs:
-        raise ValueError(f"{path}: needs oral and injectable rows to plant drug scenarios")
+    """NDC lists of the generator's own drug facts (jobs.synthetic.drugs, not the product's
+    crosswalk): oral and topical conservative-care drugs, injected ones, all; and labelers
+    they do not use, for NDCs outside them."""
+    lists = drugs.planted_lists()
     _set(
         con,
-        gen_ndc_oral=oral,
-        gen_ndc_injectable=injectable_ndcs,
-        gen_ndc_all=every,
-        gen_labelers=[x for x in FILLER_LABELERS if x not in set(labelers)],
+        gen_ndc_oral=lists["oral"],
+        gen_ndc_topical=lists["topical"],
+        gen_ndc_injectable=lists["injectable"],
+        gen_ndc_all=lists["all"],
+        gen_labelers=[x for x in FILLER_LABELERS if x not in set(lists["labelers"])],
     )
 
 
@@ -632,9 +621,10 @@ fake. Nothing describes a real person.
 - `expected_warnings.csv`: planted warning-only rows (kept by the audit).
   Other warnings can arise too: codes not valid on their date (62310/62318
   after 2016, 62321 on 2016-12-31 in one boundary scenario), reversal lines.
-- The key assumes the shipped NDC crosswalk (`ndc_crosswalk_starter.csv`): fills
-  meant to be outside it use labelers it does not list, which a fuller
-  crosswalk could still know.
+- The key assumes the shipped NDC crosswalk (`ndc_crosswalk_starter.csv`) knows
+  the planted drugs as the generator does (`jobs/synthetic/drugs.py`): fills meant
+  to be outside it use labelers it does not list, which a fuller crosswalk could
+  still know.
 - `expected_scenarios.csv`: which person lives which scenario.
 
 ## Scenarios ({covered} of {len(scenarios)} present)

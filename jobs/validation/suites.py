@@ -473,9 +473,23 @@ def _shape_checks(table: schema.Table, skip: set[str]) -> list[dict[str, Any]]:
         elif col.kind == schema.NPI:
             out.append(_invalid_npi(name))
         elif col.kind == schema.AMOUNT:
+            invalid = schema.invalid_column(name)
             out.append(
                 _unconverted(
-                    name, "invalid_amount", f"{name} is present but is not an amount of money."
+                    name,
+                    "invalid_amount",
+                    f"{name} is present but is not an amount of money.",
+                    rows=f"{name} is null",
+                )
+            )
+            out.append(
+                _sql(
+                    "amount_sub_cent",
+                    WARNING,
+                    name,
+                    f"{name} has more than two decimals; it is kept rounded to the cent.",
+                    f"{invalid} is not null and {name} is not null",
+                    invalid,
                 )
             )
         elif col.kind == schema.NUMBER:

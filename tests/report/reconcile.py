@@ -334,3 +334,30 @@ def check_provider_review(rendered) -> None:
         cells = row[11 + len(rules) : 14 + len(rules)]
         got = tuple(int(c) if c else 0 for c in cells)
         assert got == counts.get(key, (0, 0, 0)), key
+
+
+def peer_groups(rendered) -> dict[str, set[str]]:
+    """NPIs of the providers compared with their peers ("eligible": at least
+    min_provider_lines audited lines) and of those above the 95% limit or higher ("any")
+    and above the 99.8% limit ("998"), from the database and SciPy's binomial test."""
+    from scipy import stats
+
+    rows = db(
+        rendered,
+        "select m.rendering_npi, count(*), count(*) filter (where exists (select 1 "
+        "from findings f where f.status = 'fail' and f.claim_id = m.claim_id "
+        "and f.claim_line_number = m.claim_line_number)) "
+        "from mart_esi_lines m where m.exclusion_reason is null group by 1",
+    )
+    p0 = sum(x for _, _, x in rows) / sum(n for _, n, _ in rows)
+    eligible = {
+        npi: (n, x)
+        for npi, n, x in rows
+        if npi not in (None, "") and n >= rendered.config.min_provider_lines
+    }
+    p_values = {npi: stats.binom.sf(x - 1, n, p0) for npi, (n, x) in eligible.items()}
+    return {
+        "eligible": set(eligible),
+        "any": {npi for npi, p in p_values.items() if p < 0.025},
+        "998": {npi for npi, p in p_values.items() if p < 0.001},
+    }

@@ -227,6 +227,7 @@ def build(
 ) -> Built:
     """Write <folder>/audit.duckdb and <folder>/out/exceptions.parquet; return the manifest."""
     rng = random.Random(seed)
+    review_rng = random.Random(seed + 1)  # its own stream: the rest of the data as before
     folder.mkdir(parents=True, exist_ok=True)
     out_dir = folder / "out"
     out_dir.mkdir(exist_ok=True)
@@ -301,7 +302,7 @@ def build(
                     rule_id, line["service_date"], line["hcpcs_code"], status, rng
                 ),
                 "finding_id": f"{len(findings):016x}",
-                **_review(rng),
+                **_review(review_rng),
             }
         )
 

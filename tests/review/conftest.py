@@ -13,7 +13,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from jobs.resources import sql_dir
 from tests.conftest import run_cli
 
 NIGHTS = 3
@@ -26,10 +25,6 @@ WAIVER_EXPIRES = "2025-12-01"  # after night 1's run date, before night 2's
 DECISION_COLUMNS = (
     "finding_id", "decision", "reviewer", "decided_on", "expires_on", "recovered_amount", "note",
 )  # fmt: skip
-
-# Policy 1.1 (a reversal cancels the line it reverses) is built by another part of issue 13;
-# until it is in, a reversed line stays audited and its findings stay open.
-POLICY_11_REVERSALS = "'reversed'" in (sql_dir() / "intermediate" / "int_esi_lines.sql").read_text()
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -80,25 +75,13 @@ class Nights:
         }
 
 
-def skipped(nights: Nights) -> set[str]:
-    """Until policy 1.1 reversals are in, findings of reversed lines are compared by
-    test_a_reversal_resolves_its_line_not_audited_now alone."""
-    return set() if POLICY_11_REVERSALS else nights.reversal_ids()
-
-
 def assert_findings_match_the_key(nights: Nights, night: int, findings: list[dict]) -> None:
     """The findings of a night (exceptions.csv rows) are exactly its expected_findings.csv."""
-    skip = skipped(nights)
     key = {
         (r["finding_id"], r["rule_id"], r["status"])
         for r in nights.key(night, "expected_findings.csv")
-        if r["finding_id"] not in skip
     }
-    got = {
-        (f["finding_id"], f["rule_id"], f["status"])
-        for f in findings
-        if f["finding_id"] not in skip
-    }
+    got = {(f["finding_id"], f["rule_id"], f["status"]) for f in findings}
     assert got == key, night
     assert len(key) > 50
 
@@ -106,17 +89,11 @@ def assert_findings_match_the_key(nights: Nights, night: int, findings: list[dic
 def assert_lifecycle_matches_the_key(nights: Nights, night: int, lifecycle: dict) -> None:
     """finding_lifecycle after a night is exactly its expected_lifecycle.csv (state,
     resolution, times_reopened of every finding ever seen)."""
-    skip = skipped(nights)
     key = {
         r["finding_id"]: (r["state"], r["resolution"] or None, int(r["times_reopened"]))
         for r in nights.key(night, "expected_lifecycle.csv")
-        if r["finding_id"] not in skip
     }
-    got = {
-        fid: (r["state"], r["resolution"], r["times_reopened"])
-        for fid, r in lifecycle.items()
-        if fid not in skip
-    }
+    got = {fid: (r["state"], r["resolution"], r["times_reopened"]) for fid, r in lifecycle.items()}
     assert got == key, night
 
 

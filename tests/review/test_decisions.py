@@ -273,3 +273,33 @@ def test_the_configuration_names_the_decisions_file(nights: Nights, db_copy, tmp
     done = run_night(nights.data, NIGHTS, tmp_path / "out2", db_copy, other, "--config", config)
     assert done.returncode == 0, done.stderr[-2000:]
     assert snapshot(db_copy)["decisions"] == []
+
+
+def test_decisions_file_encoding_and_the_volume_check(nights: Nights, db_copy, tmp_path):
+    """The decisions file is read as UTF-8 (a record with other bytes is rejected as
+    malformed_record, naming [input.decisions] encoding) or in the encoding
+    `[input.decisions] encoding` names; it is no extract, so a file that shrank from the
+    night before (many rows to one) never trips the volume check (issue 16)."""
+    row = dict(finding_id=nights.chosen["waived"], decision="education", reviewer="zoé",
+               decided_on="2025-12-30", note="lettre envoyée")  # fmt: skip
+    path = tmp_path / "decisions.csv"
+    write_csv(path, [row])
+    path.write_bytes(path.read_text(encoding="utf-8").encode("cp1252"))
+    assert len(read_csv(nights.decisions_file)) > 5  # the night before read many rows
+
+    done = run_night(nights.data, NIGHTS, tmp_path / "utf8", db_copy, path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    snap = snapshot(db_copy)
+    assert snap["decisions"] == []
+    assert [r["reasons"] for r in snap["rejected"]] == ["malformed_record"]
+    assert "[input.decisions] encoding" in snap["rejected"][0]["details"]
+
+    config = tmp_path / "audit.toml"
+    config.write_text('[input.decisions]\nencoding = "cp1252"\n')
+    done = run_night(nights.data, NIGHTS, tmp_path / "cp1252", db_copy, path, "--config", config)
+    assert done.returncode == 0, done.stderr[-2000:]
+    snap = snapshot(db_copy)
+    assert [(d["reviewer"], d["note"]) for d in snap["decisions"]] == [("zoé", "lettre envoyée")]
+    manifest = json.loads((tmp_path / "cp1252" / "manifest.json").read_text(encoding="utf-8"))
+    assert "decisions" not in manifest["volume"]
+    assert manifest["decisions_file"]["rows_read"] == 1

@@ -20,7 +20,14 @@ from jobs.config import Config
 from jobs.report import charts, member_ids
 from jobs.report.context.base import Db
 from jobs.report.context.drilldown import drilldown_section
-from jobs.report.context.header import assets, db_path, rule_catalog, run_section, sources
+from jobs.report.context.header import (
+    assets,
+    db_path,
+    page_margins,
+    rule_catalog,
+    run_section,
+    sources,
+)
 from jobs.report.context.providers import providers_section
 from jobs.report.context.quality import quality_section
 from jobs.report.context.review import rejected_decisions, review_section, run_date
@@ -103,5 +110,7 @@ def build_context(
             ),
         },
         "sources": sources(),
-        "assets": assets(len(providers)),
+        "assets": assets(
+            len(providers), page_margins(run["run_id"], coverage["data_through"], raw_ids)
+        ),
     }

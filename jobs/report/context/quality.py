@@ -62,6 +62,8 @@ def quality_section(db: Db, manifest: dict[str, Any], raw_ids: bool) -> dict[str
             }
         )
 
+    volume = [{"table": name, **t} for name, t in (manifest.get("volume") or {}).items()]
+
     validation: dict[str, Any] = {"available": db.has("validation_results"), "tables": []}
     if validation["available"]:
         results = db.rows(
@@ -104,6 +106,8 @@ def quality_section(db: Db, manifest: dict[str, Any], raw_ids: bool) -> dict[str
         }
     return {
         "inputs": inputs,
+        "volume": volume,
+        "max_volume_drop": manifest.get("max_volume_drop"),
         "validation": validation,
         "rejection_reasons": reasons,
         "n_rejected_rows": n_reasons,

@@ -17,7 +17,17 @@ EXCLUSIONS = (
         "Thoracic injections",
         "the claim has a thoracic and no cervical spine diagnosis: outside this cervical audit",
     ),
-    ("reversal", "Reversals", "negative paid amount: loaded and counted, never audited"),
+    (
+        "reversal",
+        "Reversals",
+        "negative paid amount: loaded and counted, never audited; each cancels the line it "
+        "reverses, if one matches (same service, amount negated)",
+    ),
+    (
+        "reversed",
+        "Reversed lines",
+        "cancelled by a reversal: neither audited nor evidence (policy 1.1)",
+    ),
     (
         "folded_addon",
         "Add-on lines folded into their primary",
