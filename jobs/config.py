@@ -8,8 +8,12 @@ Every section is optional::
     [parameters]                   # policy section 6
     conservative_min_days = 28
 
+    [input.practitioner]           # per table: the CSV files' encoding (default UTF-8;
+    encoding = "cp1252"            # [input.decisions] for the decisions file)
+
     [validation]
     max_rejected_share = 0.05      # more rejected rows than this share: exit 2
+    max_volume_drop = 0.5          # rows read fell by more than this share: exit 2
 
     [reference]
     ndc_crosswalk = "ndc.csv"      # full NDC crosswalk (ndc,ingredient,drug_class,route)
@@ -19,6 +23,9 @@ Every section is optional::
     max_lines_per_provider = 200
     min_provider_lines = 10
     max_drilldown_lines = 10000    # flagged lines detailed in the report in all (file size)
+
+    [review]
+    decisions = "decisions.csv"    # the reviewers' decisions (also `run --decisions PATH`)
 
     [engine]
     memory_limit = "4GB"           # DuckDB memory limit; larger work spills to disk
@@ -30,6 +37,7 @@ Relative paths are relative to the configuration file.
 
 from __future__ import annotations
 
+import codecs
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +45,7 @@ from typing import Any
 
 from jobs.audit import params as params_module
 from jobs.errors import InputError
-from jobs.ingest.schema import TABLES
+from jobs.ingest.schema import DECISIONS, TABLES
 
 MEMBER_ID_MODES = ("hashed", "raw")
 
@@ -48,6 +56,8 @@ class Config:
     columns: dict[str, dict[str, str]] = field(default_factory=dict)
     parameters: dict[str, int | bool] = field(default_factory=lambda: dict(params_module.DEFAULTS))
     max_rejected_share: float = 0.05
+    max_volume_drop: float = 0.5
+    encodings: dict[str, str] = field(default_factory=dict)
     ndc_crosswalk: Path | None = None
     member_ids: str = "hashed"
     max_lines_per_provider: int = 200
@@ -56,6 +66,7 @@ class Config:
     memory_limit: str = "4GB"
     threads: int = 2
     temp_directory: Path | None = None
+    decisions: Path | None = None
 
     def engine_settings(self, default_temp_directory: Path) -> dict[str, str | int]:
         """DuckDB connection settings of the [engine] section (spilling to
@@ -66,12 +77,25 @@ class Config:
             "temp_directory": str(self.temp_directory or default_temp_directory),
         }
 
+    def encoding(self, table: str) -> str:
+        """The encoding of `table`'s CSV files (Python's codec name; default utf-8)."""
+        return self.encodings.get(table, "utf-8")
+
     def source_column(self, table: str, column: str) -> str:
         """Name of a contract column in the extract (after renames)."""
         return self.columns.get(table, {}).get(column, column)
 
 
-_SECTIONS = {"columns", "parameters", "validation", "reference", "report", "engine"}
+_SECTIONS = {
+    "columns",
+    "input",
+    "parameters",
+    "validation",
+    "reference",
+    "report",
+    "review",
+    "engine",
+}
 
 
 def load_config(path: Path | None) -> Config:
@@ -122,17 +146,28 @@ def _from_dict(raw: dict[str, Any], path: Path, where: str) -> Config:
                 raise InputError(f"{where}: [columns.{table}] {column} must be a column name")
         cfg.columns[table] = {k: v.strip() for k, v in renames.items()}
 
+    encoded = (*TABLES, DECISIONS.name)  # the decisions file is read like an extract
+    for table in raw.get("input", {}):
+        if table not in encoded:
+            raise InputError(
+                f"{where}: [input.{table}] names no input table (tables: {', '.join(encoded)})"
+            )
+        section = _section(raw["input"], table, {"encoding"}, where, f"input.{table}")
+        if "encoding" in section:
+            cfg.encodings[table] = _encoding(section["encoding"], where, f"[input.{table}]")
+
     try:
         cfg.parameters = params_module.resolve(raw.get("parameters"))
     except ValueError as exc:
         raise InputError(f"{where}: [parameters] {exc}") from None
 
-    section = _section(raw, "validation", {"max_rejected_share"}, where)
-    if "max_rejected_share" in section:
-        share = section["max_rejected_share"]
-        if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
-            raise InputError(f"{where}: [validation] max_rejected_share must be between 0 and 1")
-        cfg.max_rejected_share = float(share)
+    section = _section(raw, "validation", {"max_rejected_share", "max_volume_drop"}, where)
+    for key in ("max_rejected_share", "max_volume_drop"):
+        if key in section:
+            share = section[key]
+            if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
+                raise InputError(f"{where}: [validation] {key} must be between 0 and 1")
+            setattr(cfg, key, float(share))
 
     section = _section(raw, "reference", {"ndc_crosswalk"}, where)
     if "ndc_crosswalk" in section:
@@ -151,6 +186,11 @@ def _from_dict(raw: dict[str, Any], path: Path, where: str) -> Config:
         if key in section:
             setattr(cfg, key, _positive_int(section[key], where, f"[report] {key}"))
 
+    section = _section(raw, "review", {"decisions"}, where)
+    if "decisions" in section:
+        # a missing file is reported when a run starts (exit 2), not here
+        cfg.decisions = _path(section["decisions"], base, where, "[review] decisions")
+
     section = _section(raw, "engine", {"memory_limit", "threads", "temp_directory"}, where)
     if "memory_limit" in section:
         if not isinstance(section["memory_limit"], str):
@@ -165,15 +205,31 @@ def _from_dict(raw: dict[str, Any], path: Path, where: str) -> Config:
     return cfg
 
 
-def _section(raw: dict[str, Any], name: str, keys: set[str], where: str) -> dict[str, Any]:
+def _section(
+    raw: dict[str, Any], name: str, keys: set[str], where: str, title: str | None = None
+) -> dict[str, Any]:
     section = raw.get(name, {})
+    if not isinstance(section, dict):
+        raise InputError(f"{where}: [{title or name}] must be a table of settings")
     unknown = set(section) - keys
     if unknown:
         raise InputError(
-            f"{where}: [{name}] has unknown setting {sorted(unknown)[0]!r} "
+            f"{where}: [{title or name}] has unknown setting {sorted(unknown)[0]!r} "
             f"(known: {', '.join(sorted(keys))})"
         )
     return section
+
+
+def _encoding(value: Any, where: str, what: str) -> str:
+    """A text encoding Python knows, by its codec name (cp1252, latin-1 -> iso8859-1)."""
+    try:
+        if not isinstance(value, str):
+            raise LookupError
+        return codecs.lookup(value).name
+    except LookupError:
+        raise InputError(
+            f'{where}: {what} encoding {value!r} is not a known text encoding (e.g. "cp1252")'
+        ) from None
 
 
 def _path(value: Any, base: Path, where: str, what: str) -> Path:

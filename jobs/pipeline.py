@@ -13,34 +13,49 @@ hooks that differ: discovery, fingerprints, loading, validation and the rules.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
-import shutil
 import signal
 import traceback
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from jobs import __version__
+from jobs import __version__, faults
 from jobs.audit import marts, runner
-from jobs.audit.reference import read_value_sets, value_set_versions
+from jobs.audit.reference import (
+    ReferenceDataError,
+    check_reference_data,
+    read_value_sets,
+    value_set_versions,
+)
 from jobs.config import Config, load_config
-from jobs.errors import AuditError, InputError, LockedError, first_line
-from jobs.ingest import fingerprint, load
+from jobs.errors import (
+    AuditError,
+    ForeignDatabaseError,
+    InputError,
+    LockedError,
+    classify,
+    environment_failure,
+    first_line,
+)
+from jobs.ingest import fingerprint, load, volume
 from jobs.ingest.discover import SourceFile, discover, sha256_of
-from jobs.ingest.schema import TABLES, Table
+from jobs.ingest.schema import DECISIONS, TABLES, Table
 from jobs.log import Log
-from jobs.publish import atomic, journal, outputs
-from jobs.publish.lock import writer_lock
+from jobs.publish import atomic, journal, outputs, recovery, target
+from jobs.publish.lock import RunInfo, writer_lock
 from jobs.report.context.summary import out_of_scope_codes
 from jobs.report.render import write_report
-from jobs.review.history import carry_findings_history
+from jobs.review import decisions as review_decisions
+from jobs.review import lifecycle
+from jobs.review.history import carry_findings_history, carry_review_tables
 from jobs.sqltext import lit
 from jobs.validation import quarantine, reuse, scan, validate
 from jobs.validation.suites import load_code_validity
@@ -80,10 +95,15 @@ def run(
     db_path: Path | None = None,
     config_path: Path | None = None,
     log: Log | None = None,
+    decisions_path: Path | None = None,
+    run_date: date | None = None,
     rehash: bool = False,
 ) -> RunResult:
-    """Run the nightly job (see the module docstring); `rehash` computes every input
-    file's SHA-256 even when its path, size and modification time are unchanged."""
+    """Run the nightly job (see the module docstring). `decisions_path`: the reviewers'
+    decisions file (wins over ``[review] decisions``); `run_date`: the run's date (first
+    seen, ages, waiver expiry; default ``CLAIMS_AUDIT_RUN_DATE``, else today in UTC);
+    `rehash`: compute every input file's SHA-256 even when its path, size and
+    modification time are unchanged."""
     log = log or Log()
     out_dir = Path(out_dir).resolve()
     db_path = Path(db_path).resolve() if db_path else out_dir / "audit.duckdb"
@@ -107,26 +127,42 @@ def run(
     final = [out_dir / name for name in outputs.OUTPUT_NAMES]
     try:
         job = _Job(Path(input_dir), out_dir, db_path, run_id, manifest, log)
+        job.decisions_option = Path(decisions_path) if decisions_path else None
+        job.run_date_option = run_date
         job.rehash = rehash
-        with writer_lock(db_path):
-            try:
-                job.execute(config_path, final)
-            except BaseException:
-                job.close()
-                atomic.remove_build(db_path, run_id)
-                atomic.discard_outputs(run_id, final)
-                raise
-        result = RunResult(run_id, 0, manifest, out_dir, db_path, outputs=final)
-    except (AuditError, _Terminated, KeyboardInterrupt, duckdb.Error, OSError, Exception) as exc:
-        code = exc.exit_code if isinstance(exc, AuditError) else 1
-        message = first_line(exc)
-        if isinstance(exc, duckdb.Error) and "lock" in str(exc).lower():
-            message = f"database {db_path} is locked by another process: {message}"
-        result = _record_failure(manifest, out_dir, db_path, run_id, code, message, exc, log)
+        return execute_run(job, config_path, final, Path(input_dir))
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-    return result
+
+
+def execute_run(
+    job: _Job, config_path: Path | None, final: list[Path], input_dir: Path | None
+) -> RunResult:
+    """What both engines do around a job: check the database to publish to, read the
+    configuration, take the writer lock, finish or clean up after a run that died
+    (jobs.publish.recovery), run the stages, and record the run's end. Never raises for
+    a failure: returns the RunResult with the contract's exit code."""
+    try:
+        target.check_database(job.db_path, input_dir)
+        config = load_config(config_path)
+        job.spill_dir = atomic.spill_path(job.db_path, job.run_id, config.temp_directory)
+        info = RunInfo(
+            run_id=job.run_id,
+            started_at=job.manifest["started_at"],
+            db=str(job.db_path),
+            out_dir=str(job.out_dir),
+            spill_dir=str(job.spill_dir),
+        )
+        with writer_lock(job.db_path) as lock:
+            recovery.recover(job.db_path, lock.previous, job.run_id, job.out_dir, job.log)
+            lock.claim(info)
+            result, recorded = job.run_to_end(config, final)
+            if recorded:
+                lock.released_cleanly()
+            return result
+    except (AuditError, _Terminated, KeyboardInterrupt, Exception) as exc:
+        return job.record_failure(exc)[0]
 
 
 def _record_failure(
@@ -138,7 +174,10 @@ def _record_failure(
     message: str,
     exc: BaseException,
     log: Log,
-) -> RunResult:
+) -> tuple[RunResult, bool]:
+    """Record a failed run: its manifest (and staged rejected rows) in
+    ``<out>/failed/<run_id>/``, its record in the run journal (not beside a `--db` that is
+    not ours). Returns the result and whether the journal record was written."""
     manifest.update(
         status="failed",
         ended_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -147,6 +186,7 @@ def _record_failure(
         stage_seconds=log.timings,
     )
     failed_dir = out_dir / "failed" / run_id
+    recorded = False
     try:
         failed_dir.mkdir(parents=True, exist_ok=True)
         staged_rejects = failed_dir / quarantine.STAGED_REJECTS
@@ -159,12 +199,17 @@ def _record_failure(
             (failed_dir / "error.txt").write_text(
                 "".join(traceback.format_exception(exc)), encoding="utf-8"
             )
-        journal.append_history(db_path, manifest)
     except OSError as write_error:
         log.warning("could not record the failed run", error=str(write_error))
+    if not isinstance(exc, ForeignDatabaseError):
+        try:
+            journal.append_history(db_path, manifest)
+            recorded = True
+        except OSError as write_error:
+            log.warning("could not record the failed run's history", error=str(write_error))
     if log.mode == "json":
         log.event("run failed", level="error", run_id=run_id, exit_code=code, error=message)
-    return RunResult(run_id, code, manifest, out_dir, db_path, message=message)
+    return RunResult(run_id, code, manifest, out_dir, db_path, message=message), recorded
 
 
 class _Job:
@@ -188,7 +233,13 @@ class _Job:
         self.con: duckdb.DuckDBPyConnection | None = None
         self.config = Config()
         self.files: dict[str, list[SourceFile]] = {}
-        self.rehash = False
+        self.spill_dir = atomic.spill_path(db_path, run_id, None)
+        self.committed = False  # the run's journal record is written: it is published
+        self.decisions_option: Path | None = None  # run --decisions (wins over [review])
+        self.decisions_path: Path | None = None
+        self.run_date_option: date | None = None  # run(run_date=...): wins over the variable
+        self.run_date = datetime.now(UTC).date()  # execute() reads CLAIMS_AUDIT_RUN_DATE
+        self.rehash = False  # run --rehash: hash every file, keep no indexed SHA-256
         self.previous = False  # the published database is attached as PREVIOUS
         self.retained: list[fingerprint.Retained] = []
         self.version = ""
@@ -201,12 +252,68 @@ class _Job:
             finally:
                 self.con = None
 
+    def release(self) -> None:
+        """Free what the engine holds besides the connection (the Spark engine's views)."""
+
+    # ------------------------------------------------------------ start and end
+
+    def run_to_end(self, config: Config, final: list[Path]) -> tuple[RunResult, bool]:
+        """Run the stages and record the end; returns the result and whether the end is
+        recorded (when it is not, the lock keeps naming this run for the next one)."""
+        try:
+            self.execute(config, final)
+        except (AuditError, _Terminated, KeyboardInterrupt, Exception) as exc:
+            if self.committed:  # published: the next run finishes the renames
+                error = self.describe_failure(exc)
+                message = (
+                    f"run {self.run_id} is published but its files could not all be moved "
+                    f"into place ({first_line(error)}); the next run finishes moving them"
+                )
+                self.log.warning(message)
+                return self._result(1, message), False
+            return self.record_failure(exc)
+        finally:
+            self.release()
+        atomic.remove_run_folder(self.spill_dir, self.run_id)
+        return self._result(0, "", final), True
+
+    def _result(self, code: int, message: str, final: list[Path] | None = None) -> RunResult:
+        return RunResult(
+            self.run_id, code, self.manifest, self.out_dir, self.db_path, message, final or []
+        )
+
+    def record_failure(self, exc: BaseException) -> tuple[RunResult, bool]:
+        """Remove the run's unpublished files and record it as failed (exit code from the
+        error: the input's fault 2, anything else 1)."""
+        with contextlib.suppress(Exception):  # what is left, the next run removes
+            self.close()
+            atomic.remove_build(self.db_path, self.run_id)
+            atomic.discard_outputs(self.run_id, [self.out_dir / n for n in outputs.OUTPUT_NAMES])
+            atomic.remove_run_folder(self.spill_dir, self.run_id)
+        error = self.describe_failure(exc)
+        message = first_line(error)
+        if isinstance(exc, duckdb.Error) and "lock" in str(exc).lower():
+            message = f"database {self.db_path} is locked by another process: {message}"
+        return _record_failure(
+            self.manifest, self.out_dir, self.db_path, self.run_id, error.exit_code, message,
+            exc, self.log,
+        )  # fmt: skip
+
+    def describe_failure(self, exc: BaseException) -> AuditError:
+        """The error as the contract sees it: its exit code and one line."""
+        return classify(exc, self.spill_dir)
+
     # ------------------------------------------------------------ the sequence
 
-    def execute(self, config_path: Path | None, final: list[Path]) -> None:
-        self.config = load_config(config_path)
+    def execute(self, config: Config, final: list[Path]) -> None:
+        self.config = config
+        self._check_reference()
+        self.decisions_path = self._decisions_file()
+        self.run_date = self.run_date_option or lifecycle.run_date()
+        self.manifest["run_date"] = self.run_date.isoformat()
         self.manifest["parameters"] = dict(self.config.parameters)
         self.manifest["max_rejected_share"] = self.config.max_rejected_share
+        self.manifest["max_volume_drop"] = self.config.max_volume_drop
         self.files = self._discover()
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._connect()
@@ -214,19 +321,34 @@ class _Job:
         hashes = self._hashes = self._start_hashing()
         with self.log.stage("load"):
             self._load()
+            self._check_volume()
         with self.log.stage("validate"):
+            faults.at("validate")
             self._validate()
         with self.log.stage("audit"):
             self._audit()
         self._finish_hashing(hashes)
         self._record_files()
+        with self.log.stage("review"):
+            self._lifecycle()
+            self._decisions()
         with self.log.stage("report"):
             self._history()
+            faults.at("report", self.out_dir)
             self._write_outputs()
         with self.log.stage("publish"):
             self._publish(final)
 
     # ------------------------------------------------------------ the stages
+
+    def _check_reference(self) -> None:
+        """The value sets, reference files and crosswalk, before any work: a configured
+        crosswalk the rules cannot use exits 2, broken shipped reference data exits 1."""
+        try:
+            check_reference_data(self.config.ndc_crosswalk)
+        except ReferenceDataError as exc:
+            error = InputError if exc.user_supplied else AuditError
+            raise error(first_line(exc)) from None
 
     def _discover(self) -> dict[str, list[SourceFile]]:
         return discover(self.input_dir)
@@ -286,11 +408,16 @@ class _Job:
 
     def _connect(self) -> None:
         build = atomic.building_path(self.db_path, self.run_id)
-        settings = self.config.engine_settings(self.db_path.parent / f".{self.db_path.name}.tmp")
+        settings = {
+            **self.config.engine_settings(self.spill_dir),
+            "temp_directory": str(self.spill_dir),
+        }
         try:
             self.con = duckdb.connect(str(build), config=settings)
         except duckdb.Error as exc:
-            raise InputError(f"[engine] settings rejected by DuckDB: {first_line(exc)}") from None
+            raise environment_failure(exc, self.spill_dir) or InputError(
+                f"[engine] settings rejected by DuckDB: {first_line(exc)}"
+            ) from None
         load.install_macros(self.con)
         load.create_support_tables(self.con)
 
@@ -327,6 +454,13 @@ class _Job:
             self.log.event(
                 f"staged {table.name}", rows=n, bad_values=sum(result.bad_values.values())
             )
+
+    def _check_volume(self) -> None:
+        """Stop (exit 2) on an empty medical_claim or a table whose rows read fell by more
+        than [validation] max_volume_drop against the previous successful run."""
+        report = volume.volume_report(self.files, journal.last_succeeded(self.db_path))
+        self.manifest["volume"] = report
+        volume.check_volume(report, self.config.max_volume_drop, self.files)
 
     def _load_reference(self) -> None:
         load_code_validity(self._con())
@@ -426,24 +560,93 @@ class _Job:
             ndc_crosswalk=self.config.ndc_crosswalk,
         )
 
+    def _decisions_file(self) -> Path | None:
+        """The reviewers' decisions file (`--decisions`, else ``[review] decisions``); a
+        configured file that does not exist stops the run (exit 2)."""
+        path = self.decisions_option or self.config.decisions
+        if path is None:
+            return None
+        path = Path(path).resolve()
+        if not path.is_file():
+            raise InputError(f"decisions file {path}: not found")
+        return path
+
+    def _lifecycle(self) -> None:
+        """finding_lifecycle from the published database's and this run's findings."""
+        self.manifest["lifecycle"] = lifecycle.build_lifecycle(
+            self._con(),
+            self.db_path,
+            self.run_id,
+            self.run_date,
+            dict(self.config.parameters),
+            self.log,
+        )
+
+    def _decisions(self) -> None:
+        """Read and validate the decisions file (rejected rows with their reasons, table
+        ``decisions``), apply the decisions: review states, dollars at risk, findings."""
+        con = self._con()
+        path = self.decisions_path
+        if path is not None:
+            source = SourceFile(
+                table=DECISIONS.name,
+                path=path,
+                format="parquet" if path.name.lower().endswith(".parquet") else "csv",
+                bytes=path.stat().st_size,
+            )
+            load.create_support_tables(con)
+            load.load_raw(con, DECISIONS, [source], self.config)
+            load.create_staged_table(con, DECISIONS, self.run_id)
+            validate.validate(con, DECISIONS, self.run_id)
+            quarantine.insert_rejected_rows(con, DECISIONS, self.run_id)
+            quarantine.insert_malformed_records(con, self.run_id)
+            quarantine.count_rows(con, {DECISIONS.name: [source]}, [DECISIONS])
+            source.sha256 = sha256_of(path)
+            self.manifest["decisions_file"] = source.manifest_entry()
+        counts = review_decisions.apply_decisions(
+            con, self.db_path, self.run_id, self.run_date, self.log, read=path is not None
+        )
+        self.manifest["decisions"] = counts
+        if path is not None:
+            con.execute("drop table stg_decisions")
+            load.drop_raw(con, DECISIONS)
+            con.execute("drop table if exists csv_bad_records")
+        review_decisions.finalize_findings(con, outputs.EXCEPTION_COLUMNS)
+        self.manifest.setdefault("findings", {}).update(review_decisions.dollar_totals(con))
+        self.manifest["lifecycle"]["worklist"] = review_decisions.build_worklist(
+            con, self.run_id, self.run_date
+        )
+
     def _history(self) -> None:
         """The findings history and the run history the new database carries."""
         con = self._con()
-        carry_findings_history(con, self.db_path, self.log)
+        carry_findings_history(con, self.db_path, self.log, lifecycle.finding_id_sql())
+        carry_review_tables(con, self.db_path, self.log)
         self.manifest["status"] = "succeeded"
         self.manifest["exit_code"] = 0
         journal.write_run_history(con, self.db_path, self.manifest)
 
     def _write_outputs(self) -> None:
+        try:
+            self._write_output_files()
+        except (OSError, duckdb.Error) as exc:
+            failure = environment_failure(exc, self.spill_dir, where=self.out_dir)
+            if failure is None:
+                raise
+            raise failure from exc
+
+    def _write_output_files(self) -> None:
         con = self._con()
         tmp = lambda name: atomic.temp_output(self.out_dir / name, self.run_id)  # noqa: E731
         outputs.write_exceptions(con, tmp("exceptions.csv"), tmp("exceptions.parquet"))
+        outputs.write_worklist(con, tmp("worklist.csv"))
         quarantine.copy_rejected(con, tmp("rejected_rows.csv"))
         self.manifest["outputs"] = [str(self.out_dir / n) for n in outputs.OUTPUT_NAMES]
         self.manifest["stage_seconds"] = dict(self.log.timings)
         write_report(con, self.manifest, self.config, tmp("report.html"))
 
     def _publish(self, final: list[Path]) -> None:
+        """One commit point: the run's journal record (jobs.publish.atomic)."""
         con = self._con()
         self.manifest["ended_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         self.manifest["stage_seconds"] = dict(self.log.timings)
@@ -455,10 +658,12 @@ class _Job:
         manifest_tmp.write_text(
             json.dumps(self.manifest, indent=2, default=str) + "\n", encoding="utf-8"
         )
-        atomic.publish(self.db_path, self.run_id, final)
+        faults.at("outputs-written")
+        atomic.publish(self.db_path, self.run_id, final, self._commit)
+
+    def _commit(self) -> None:
         journal.append_history(self.db_path, self.manifest)
-        tmp_dir = self.db_path.parent / f".{self.db_path.name}.tmp"
-        shutil.rmtree(tmp_dir, ignore_errors=True)
+        self.committed = True
 
     def _con(self) -> duckdb.DuckDBPyConnection:
         assert self.con is not None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import json
+import shutil
+import tempfile
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -12,8 +13,9 @@ from typing import Any, TextIO
 import duckdb
 
 from jobs.errors import InputError
+from jobs.safecsv import safe_relation
 
-BATCH = 10_000
+BATCH = 10_000  # rows per fetch for --format json
 
 
 def run_query(db: Path, sql: str, fmt: str, out: TextIO) -> int:
@@ -24,18 +26,17 @@ def run_query(db: Path, sql: str, fmt: str, out: TextIO) -> int:
     except duckdb.Error as exc:
         raise InputError(f"{db}: cannot be opened read-only ({_first(exc)})") from None
     try:
+        if fmt == "csv":
+            _csv(con, sql, out)
+            con.close()
+            return 0
         cur = con.execute(sql)
     except duckdb.Error as exc:
         raise InputError(f"query failed: {_first(exc)}") from None
     if cur.description is None:
         return 0
     names = [d[0] for d in cur.description]
-    if fmt == "csv":
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(names)
-        while rows := cur.fetchmany(BATCH):
-            writer.writerows(rows)
-    elif fmt == "json":
+    if fmt == "json":
         out.write("[")
         first = True
         while rows := cur.fetchmany(BATCH):
@@ -50,6 +51,19 @@ def run_query(db: Path, sql: str, fmt: str, out: TextIO) -> int:
         _table(names, cur, out)
     con.close()
     return 0
+
+
+def _csv(con: duckdb.DuckDBPyConnection, sql: str, out: TextIO) -> None:
+    """The result as formula-safe CSV (jobs.safecsv), written by DuckDB like every CSV
+    the product writes (same quoting, numbers and dates), then copied to `out`."""
+    rel = con.sql(sql)
+    if rel is None:  # a statement without a result
+        return
+    with tempfile.TemporaryDirectory(prefix="claims-audit-query-") as tmp:
+        path = Path(tmp) / "result.csv"
+        safe_relation(rel).write_csv(str(path), header=True)
+        with path.open(encoding="utf-8", newline="") as f:
+            shutil.copyfileobj(f, out)
 
 
 def _table(names: list[str], cur: Any, out: TextIO, limit: int = 1000) -> None:

@@ -21,7 +21,8 @@ def print_summary(result: RunResult, out: TextIO) -> None:
     w(f"claims-audit run {result.run_id}: audit complete\n\n")
     w("inputs                          read    accepted    rejected\n")
     tables: dict[str, list[int]] = {}
-    for f in m.get("inputs", []):
+    decisions = [m["decisions_file"]] if m.get("decisions_file") else []  # reviewers' file
+    for f in [*m.get("inputs", []), *decisions]:
         t = tables.setdefault(f["table"], [0, 0, 0])
         t[0] += f["rows_read"]
         t[1] += f["rows_accepted"]
@@ -35,11 +36,32 @@ def print_summary(result: RunResult, out: TextIO) -> None:
     statuses = ", ".join(f"{k} {v:,}" for k, v in sorted(by_status.items())) or "none"
     w(f"\nfindings: {totals.get('total', 0):,} ({statuses})\n")
     w(f"paid dollars at risk (fail): ${totals.get('dollars_at_risk', 0):,.2f}\n")
+    life = m.get("lifecycle")
+    if life:
+        resolved = ", ".join(
+            f"{k} {v:,}" for k, v in life.get("resolved_this_run_by_resolution", {}).items()
+        )
+        w(
+            f"review: {life.get('open', 0):,} open ({life.get('new', 0):,} new), "
+            f"{life.get('worklist', 0):,} on the worklist, "
+            f"{life.get('resolved_this_run', 0):,} resolved"
+            + (f" ({resolved})" if resolved else "")
+            + "\n"
+        )
+        if totals.get("lines_decided") or totals.get("confirmed_amount"):
+            w(
+                f"decided apart: ${totals.get('dollars_decided', 0):,.2f}; "
+                f"confirmed ${totals.get('confirmed_amount', 0):,.2f}, "
+                f"recovered ${totals.get('recovered_amount', 0):,.2f}\n"
+            )
     stages = m.get("stage_seconds", {})
     top = [
-        k for k in ("load", "validate", "audit", "fingerprint", "report", "publish") if k in stages
+        k
+        for k in ("load", "validate", "audit", "fingerprint", "review", "report", "publish")
+        if k in stages
     ]
     w("time: " + ", ".join(f"{k} {stages[k]:.1f}s" for k in top) + "\n\n")
     w(f"report:     {result.out_dir / 'report.html'}\n")
     w(f"exceptions: {result.out_dir / 'exceptions.csv'}\n")
+    w(f"worklist:   {result.out_dir / 'worklist.csv'}\n")
     w(f"database:   {result.db_path}\n")

@@ -5,25 +5,19 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.conftest import FIXTURES, assert_one_line_error
+from tests.conftest import FIXTURES, OUTPUTS, REPO, assert_one_line_error
 
 CONTRACT_COLUMNS = [
-    "run_id", "rule_id", "rule_version", "status", "severity", "data_source", "claim_id",
-    "claim_line_number", "person_id", "rendering_npi", "service_date", "hcpcs_code",
-    "paid_amount", "evidence",
+    "run_id", "finding_id", "rule_id", "rule_version", "status", "severity", "data_source",
+    "claim_id", "claim_line_number", "person_id", "rendering_npi", "service_date", "hcpcs_code",
+    "paid_amount", "evidence", "first_seen_on", "review_state",
 ]  # fmt: skip
-OUTPUTS = [
-    "exceptions.csv",
-    "exceptions.parquet",
-    "rejected_rows.csv",
-    "report.html",
-    "manifest.json",
-]
 
 
 def read_csv(path):
@@ -76,7 +70,19 @@ def test_tuva10_manifest_counts_and_fingerprints(tuva10_run, tuva10):
     assert {r["id"] for r in manifest["rules"]} >= {"qualifying_dx", "conservative_care"}
     for stage in ("load", "validate", "audit", "report"):
         assert stage in manifest["stage_seconds"]
-    assert manifest["value_sets"]
+    assert manifest["value_sets"] == shipped_value_set_versions()
+
+
+def shipped_value_set_versions() -> dict[str, str]:
+    """{value set or ref_ table: version}, read from the files in sql/value_sets."""
+    versions: dict[str, str] = {}
+    for path in sorted((REPO / "sql" / "value_sets").glob("*.csv")):
+        for row in read_csv(path):
+            if "version" not in row:
+                break
+            name = path.stem if path.stem.startswith("ref_") else row["value_set"]
+            assert versions.setdefault(name, row["version"]) == row["version"], name
+    return versions
 
 
 def _cohort_lines(tuva10: Path) -> set[tuple[str, str]]:
@@ -156,18 +162,23 @@ def test_tuva10_query_command_is_read_only(tuva10_run, cli):
 
 
 def test_rerun_gives_the_same_findings_and_keeps_history(tmp_path, tuva10, cli):
+    """Only run_id differs, and review_state: a finding the first run flagged is `new` there
+    and `open` in the rerun (issue 15)."""
     out = tmp_path / "out"
     first = cli("run", "--input", tuva10, "--out", out)
     assert first.returncode == 0, first.stderr[-2000:]
+    drop = ("run_id", "review_state")
     rows1 = [
-        {k: v for k, v in r.items() if k != "run_id"} for r in read_csv(out / "exceptions.csv")
+        {k: v for k, v in r.items() if k not in drop} for r in read_csv(out / "exceptions.csv")
     ]
+    assert {r["review_state"] for r in read_csv(out / "exceptions.csv")} == {"new"}
     second = cli("run", "--input", tuva10, "--out", out)
     assert second.returncode == 0, second.stderr[-2000:]
     rows2 = [
-        {k: v for k, v in r.items() if k != "run_id"} for r in read_csv(out / "exceptions.csv")
+        {k: v for k, v in r.items() if k not in drop} for r in read_csv(out / "exceptions.csv")
     ]
     assert rows1 == rows2 and rows1
+    assert {r["review_state"] for r in read_csv(out / "exceptions.csv")} == {"open"}
     con = duckdb.connect(str(out / "audit.duckdb"), read_only=True)
     runs = con.execute("select count(distinct run_id) from findings_history").fetchone()[0]
     assert runs == 2
@@ -217,15 +228,41 @@ def test_tuva2023_needs_a_column_mapping(tmp_path, tuva2023, cli):
     assert_one_line_error(res, "person_id", "medical_claim.csv")
 
 
-def test_tuva2023_runs_with_the_mapping_and_ignores_lumbar_esi(tmp_path, tuva2023, cli):
+def lumbar_lines(extract: Path) -> int:
+    """Lines of the extract with a lumbar/sacral ESI code, counted from the CSV itself
+    (codes as in reports/out_of_scope_codes.csv, normalized as the loader does)."""
+    lumbar = {"62322", "62323", "62326", "62327", "64483", "64484", "0230T", "0231T",
+              "62311", "62319"}  # fmt: skip
+    with open(extract / "medical_claim.csv", newline="") as fh:
+        codes = [
+            (r["hcpcs_code"] or "").strip().upper().replace(".", "") for r in csv.DictReader(fh)
+        ]
+    return sum(code in lumbar for code in codes)
+
+
+def test_tuva2023_runs_with_the_mapping_and_counts_its_lumbar_esi_out_of_scope(
+    tmp_path, tuva2023, cli
+):
+    """The 2023 sample has lumbar ESIs and no cervical one (issue 13): the audit must read
+    them, count every one as out of scope, and find nothing. Zero findings alone would
+    pass with an audit that ignored everything."""
     out = tmp_path / "out"
     res = cli("run", "--input", tuva2023, "--out", out, "--config", FIXTURES / "tuva-2023.toml")
     assert res.returncode == 0, res.stderr[-3000:]
     manifest = json.loads((out / "manifest.json").read_text())
     for f in manifest["inputs"]:
         assert f["rows_read"] == f["rows_accepted"] + f["rows_rejected"]
-    flagged_codes = {r["hcpcs_code"] for r in read_csv(out / "exceptions.csv")}
-    assert not flagged_codes & {"62322", "62323", "64483", "64484"}
+    lumbar = lumbar_lines(tuva2023)
+    assert lumbar == 5  # 62323 x2, 64483 x2, 64484: the sample as shipped
+    html = (out / "report.html").read_text()
+    shown = re.search(r'data-k="out_of_scope">([0-9,]+)<', html)
+    assert shown and int(shown.group(1).replace(",", "")) == lumbar
+    assert read_csv(out / "exceptions.csv") == []
+    assert manifest["findings"]["total"] == 0
+    assert {r["lines_checked"] for r in manifest["rules"]} == {0}
+    con = duckdb.connect(str(out / "audit.duckdb"), read_only=True)
+    (esi_lines,) = con.execute("select count(*) from mart_esi_lines").fetchone()
+    assert esi_lines == 0  # no cervical/thoracic ESI line at all
 
 
 def test_log_json_writes_json_lines_on_stderr(tmp_path, tuva10, cli):

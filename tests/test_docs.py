@@ -11,7 +11,7 @@ import pytest
 from jobs.cli import EXAMPLES, _parser
 from tests.conftest import REPO, run_cli
 
-COMMANDS = ["run", "demo", "generate", "query", "rules"]
+COMMANDS = ["run", "demo", "generate", "query", "rules", "sample", "estimate"]
 
 
 def subparsers():

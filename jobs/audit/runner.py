@@ -27,17 +27,19 @@ INTERMEDIATE_MODELS = (
     "int_esi_codes",
     "int_esi_claim_lines",
     "int_esi_persons",
+    "int_reversal_matches",
     "int_person_claim_lines",
     "int_esi_claim_diagnoses",
     "int_esi_claim_dx_matches",
     "int_esi_claims",
     "int_esi_lines",
+    "int_esi_session_lines",
     "int_esi_sessions",
     "int_guidance_lines",
     "int_person_evidence",
     "int_enrollment_spans",
 )
-MART_MODELS = ("mart_rule_coverage", "mart_esi_lines")
+MART_MODELS = ("mart_rule_coverage", "mart_esi_lines", "mart_guidance_lines")
 
 # The exception columns (README, "Outputs"), then rule_stats.
 FINDINGS_COLUMNS = (
@@ -110,7 +112,12 @@ select count(*)
 from _claims_audit_findings
 where
     rule_order = $rule_order
-    and (rule_id <> $rule_id or severity <> $severity or not list_contains($statuses, status))
+    and (
+        rule_id <> $rule_id
+        or severity <> $severity
+        or not list_contains($statuses, status)
+        or coalesce(trim(evidence), '') = ''
+    )
 """
 
 
@@ -133,7 +140,8 @@ def _run_rule(
 
 
 def check_rule_rows(con: duckdb.DuckDBPyConnection, rule: Rule, order: int) -> None:
-    """The rows of `rule` in _claims_audit_findings must carry its id, severity and statuses."""
+    """The rows of `rule` in _claims_audit_findings must carry its id, severity and statuses,
+    and an evidence text (never empty: policy section 5)."""
     ((n_bad,),) = con.execute(
         _CHECK_RULE_FINDINGS,
         {
@@ -146,7 +154,7 @@ def check_rule_rows(con: duckdb.DuckDBPyConnection, rule: Rule, order: int) -> N
     if n_bad:
         raise RuntimeError(
             f"rule {rule.id} returned {n_bad} row(s) whose rule_id, severity or status "
-            "disagrees with its header"
+            "disagrees with its header, or whose evidence is empty"
         )
 
 

@@ -2,12 +2,16 @@
 
 An input directory holds one entry per table: `<table>.csv`, `<table>.csv.gz`,
 `<table>.parquet`, or a folder `<table>/` of such files. Other files are
-ignored.
+ignored. An entry named after a table that cannot be read (a symbolic link that
+loops or points nowhere, a file that is not a regular file, no permission) is
+unusable input, and so is such a file inside a table's folder: never skipped.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,12 +76,25 @@ def _format_of(path: Path) -> str | None:
 
 def _table_of(path: Path) -> str | None:
     name = path.name.lower()
-    if path.is_dir():
-        return name if name in TABLES else None
+    if name in TABLES:
+        return name
     for suffix in SUFFIXES:
         if name.endswith(suffix) and name[: -len(suffix)] in TABLES:
             return name[: -len(suffix)]
     return None
+
+
+def _kind(path: Path) -> str:
+    """'dir' or 'file' (after following links); InputError for anything unreadable."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+    if stat.S_ISDIR(mode):
+        return "dir"
+    if stat.S_ISREG(mode):
+        return "file"
+    raise InputError(f"{path}: cannot be read (not a regular file)")
 
 
 def discover(input_dir: Path) -> dict[str, list[SourceFile]]:
@@ -90,6 +107,9 @@ def discover(input_dir: Path) -> dict[str, list[SourceFile]]:
         table = _table_of(entry)
         if table is None:
             continue
+        kind = _kind(entry)
+        if (kind == "dir") != (entry.name.lower() == table):
+            continue  # a folder named like a file entry, or a file named like a folder
         if table in entries:
             raise InputError(
                 f"input {input_dir}: table {table} has two entries, "
@@ -103,7 +123,7 @@ def discover(input_dir: Path) -> dict[str, list[SourceFile]]:
             files = sorted(
                 p
                 for p in entry.rglob("*")
-                if p.is_file() and not p.name.startswith(".") and _format_of(p)
+                if not p.name.startswith(".") and _format_of(p) and _kind(p) == "file"
             )
             if not files:
                 raise InputError(
@@ -112,14 +132,19 @@ def discover(input_dir: Path) -> dict[str, list[SourceFile]]:
         else:
             files = [entry]
         found[table] = [
-            SourceFile(
-                table=table, path=p.resolve(), format=_format_of(p) or "csv", bytes=p.stat().st_size
-            )
+            SourceFile(table=table, path=p.resolve(), format=_format_of(p) or "csv", bytes=_size(p))
             for p in files
         ]
 
     require_needed_tables(found, input_dir)
     return found
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
 
 
 def require_needed_tables(found: dict[str, list[SourceFile]], root: object) -> None:

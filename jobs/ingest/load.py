@@ -17,25 +17,27 @@ For each table:
   of the persons with an ESI line (`finalize_tables`), typed, with lineage;
   ``practitioner`` whole. Other persons' rows stay in the extracts.
 
-CSV records DuckDB cannot parse (wrong number of fields, bad quoting, invalid
-UTF-8) are counted and kept in ``csv_bad_records`` so that rows read always
-equal rows accepted plus rows rejected.
+CSV records that cannot be parsed (wrong number of fields, bad quoting, bytes
+not in the file's encoding) are counted and kept in ``csv_bad_records`` (where they
+are, never what they say) so that rows read always equal rows accepted plus rows
+rejected. Rows read are checked against the file itself (jobs.ingest.records): a
+file whose records do not reconcile with its lines is read again, carefully.
 """
 
 from __future__ import annotations
 
 import csv
-import gzip
-import io
-import json
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
+from jobs import faults
 from jobs.config import Config
-from jobs.errors import InputError, first_line
-from jobs.ingest import schema
+from jobs.errors import InputError, environment_failure, first_line
+from jobs.ingest import records, schema
 from jobs.ingest.discover import SourceFile
 from jobs.ingest.fingerprint import mapping_key
 from jobs.ingest.schema import TABLES, Table
@@ -53,7 +55,8 @@ def create_support_tables(con: duckdb.DuckDBPyConnection) -> None:
         """
         create table if not exists csv_bad_records (
             table_name varchar, source_file varchar, record_number bigint,
-            error_type varchar, error_message varchar, raw_line varchar
+            first_line bigint, last_line bigint, error_type varchar, error_message varchar,
+            fields_in_record integer, fields_in_header integer
         )
         """
     )
@@ -68,6 +71,7 @@ class _Mapping:
 
     select: list[str]  # SQL expressions, one per contract column, aliased
     found: list[str]
+    sources: list[str] = field(default_factory=list)  # the extract's names of `found`
 
 
 def _describe(con: duckdb.DuckDBPyConnection, reader: str) -> list[tuple[str, str]]:
@@ -81,6 +85,7 @@ def _map_columns(
     by_name = {name.strip().lower(): (name, typ) for name, typ in described}
     select = []
     found = []
+    sources = []
     for column in table.columns:
         wanted = config.source_column(table.name, column.name)
         hit = by_name.get(wanted.strip().lower())
@@ -96,6 +101,7 @@ def _map_columns(
             continue
         name, typ = hit
         found.append(column.name)
+        sources.append(name)
         expr = q(name)
         if typ.upper().startswith("TIMESTAMP"):
             expr = f"cast(cast({expr} as date) as varchar)"
@@ -107,23 +113,54 @@ def _map_columns(
             f"{source.path}: table {table.name} needs column "
             f"{' or '.join(table.one_of)}; neither is present"
         )
-    return _Mapping(select=select, found=found)
+    return _Mapping(select=select, found=found, sources=sources)
 
 
-def read_csv_header(path: Path) -> list[str]:
+def read_csv_header(path: Path, encoding: str = "utf-8", table: str = "") -> list[str]:
     """The header record of a CSV (or CSV.gz) file, de-duplicated.
 
     DuckDB's dialect sniffer gives up on files whose sample holds a broken
     record, so the job reads the header itself and tells DuckDB the dialect:
     comma-separated, double-quoted (RFC 4180), every column text.
     """
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
-        with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
-            header = next(csv.reader(fh), None)
-    except (OSError, EOFError, csv.Error) as exc:
+        with records.open_binary(path) as fh:
+            text = fh.readline().decode(encoding)
+            while records.split_record(text.rstrip("\r\n"))[0] == records.OPEN:
+                more = fh.readline()  # a quoted name with a line break
+                if not more:
+                    break
+                text += more.decode(encoding)
+    except UnicodeDecodeError:
+        raise InputError(
+            f"{path}: the header is not valid {encoding}; {encoding_hint(table, encoding)}"
+        ) from None
+    except (OSError, EOFError) as exc:
+        raise _read_error(exc, path, "CSV") from None
+    try:
+        header = next(csv.reader([text]), None) if text.strip() else None
+    except csv.Error as exc:
         raise InputError(f"{path}: cannot be read as CSV ({exc})") from None
     return header_names(header or [], path)
+
+
+def encoding_hint(table: str, encoding: str) -> str:
+    """What to do about bytes that are not in a table's encoding."""
+    if encoding == "utf-8":
+        return (
+            f"if the file uses another encoding, name it in the configuration: "
+            f'[input.{table or "<table>"}] encoding = "cp1252" (for example)'
+        )
+    return f"check [input.{table or '<table>'}] encoding in the configuration"
+
+
+def _read_error(exc: BaseException, path: object, what: str) -> BaseException:
+    """An error while reading an input file: the file's (InputError, exit 2), or the
+    machine's (a full disk or spill directory, memory: the error itself, which the
+    pipeline reports with exit 1 naming the path and what ran out)."""
+    if environment_failure(exc, input_path=path) is not None:
+        return exc
+    return InputError(f"{path}: cannot be read as {what} ({first_line(exc)})")
 
 
 def header_names(header: list[str], path: object) -> list[str]:
@@ -169,7 +206,7 @@ def load_raw(
             try:
                 described = _describe(con, reader)
             except duckdb.Error as exc:
-                raise InputError(f"{path}: cannot be read as Parquet ({first_line(exc)})") from None
+                raise _read_error(exc, path, "Parquet") from None
             described = [(n, t) for n, t in described if n != "file_row_number"]
             mapping = _map_columns(table, source, described, config)
             name = f"raw_{table.name}_{i}"
@@ -183,28 +220,111 @@ def load_raw(
                 f"from parquet_metadata({lit(path)}))"
             ).fetchone()[0]
         else:
-            rejects = f"csv_rejects_{table.name}_{i}"
-            header = read_csv_header(source.path)
-            reader = _csv_reader(path, rejects, header)
-            described = [(h, "VARCHAR") for h in header]
-            mapping = _map_columns(table, source, described, config)
             name = f"raw_{table.name}_{i}"
+            mapping = read_csv_file(con, table, source, name, config)
+        source.columns_found = mapping.found
+        source.mapping = mapping_key(source.format, mapping.select)
+        parts.append(f"select * from {name}")
+    con.execute(f"create or replace view raw_{table.name} as " + " union all ".join(parts))
+
+
+def read_csv_file(
+    con: duckdb.DuckDBPyConnection, table: Table, source: SourceFile, name: str, config: Config
+) -> _Mapping:
+    """Parse one CSV file into the table `name` (lineage + contract columns) and set its
+    rows read; its unparseable records go to ``csv_bad_records``.
+
+    The fast path is DuckDB's parallel reader, while a thread counts the file's lines
+    (jobs.ingest.records). When the records do not reconcile with the lines (a quote
+    that swallowed records, a multi-line value, a blank line, bytes not in the
+    encoding), or the table's files are not UTF-8, the file is read by the careful
+    reader instead."""
+    path = str(source.path)
+    encoding = config.encoding(table.name)
+    header = read_csv_header(source.path, encoding, table.name)
+    mapping = _map_columns(table, source, [(h, "VARCHAR") for h in header], config)
+    if encoding == "utf-8":
+        rejects = f"csv_rejects_{name}"
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="count-lines") as pool:
+            counted = pool.submit(records.count_lines, source.path, encoding)
             try:
+                faults.at("load")
                 # row_number() over () follows the file's record order (DuckDB keeps
                 # insertion order); records DuckDB skips are put back below.
                 con.execute(
                     f"create or replace table {name} as select {lit(path)} as source_file, "
                     f"row_number() over () as record_number, {', '.join(mapping.select)} "
-                    f"from {reader}"
+                    f"from {_csv_reader(path, rejects, header)}"
                 )
             except duckdb.Error as exc:
-                raise InputError(f"{path}: cannot be read as CSV ({first_line(exc)})") from None
-            n_bad = _collect_bad_records(con, table, source, name, rejects, header, config)
-            source.rows_read = con.execute(f"select count(*) from {name}").fetchone()[0] + n_bad
-        source.columns_found = mapping.found
-        source.mapping = mapping_key(source.format, mapping.select)
-        parts.append(f"select * from {name}")
-    con.execute(f"create or replace view raw_{table.name} as " + " union all ".join(parts))
+                counted.cancel()
+                raise _read_error(exc, path, "CSV") from None
+            n_bad = _collect_bad_records(con, table, source, name, rejects, len(header))
+            n_read = con.execute(f"select count(*) from {name}").fetchone()[0] + n_bad
+            try:
+                lines = counted.result()
+            except OSError as exc:
+                raise _read_error(exc, path, "CSV") from None
+        if lines.reconciles(n_read):
+            source.rows_read = n_read
+            return mapping
+        con.execute("delete from csv_bad_records where source_file = ?", [path])
+    source.rows_read = _read_carefully(con, table, source, name, header, mapping, encoding)
+    return mapping
+
+
+def _read_carefully(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    source: SourceFile,
+    name: str,
+    header: list[str],
+    mapping: _Mapping,
+    encoding: str,
+) -> int:
+    """Read `source` with the careful reader (jobs.ingest.records) into `name`."""
+    path = str(source.path)
+    positions = {h: i for i, h in enumerate(header)}
+    wanted = {src: positions[src] for src in mapping.sources}
+    empty = pa.schema(
+        [("record_number", pa.int64()), *[(c, pa.string()) for c in wanted]]
+    ).empty_table()
+    select = (
+        f"select {lit(path)} as source_file, record_number, {', '.join(mapping.select)} "
+        f"from _careful_batch"
+    )
+    con.register("_careful_batch", empty)
+    con.execute(f"create or replace table {name} as {select}")
+
+    def insert(batch: pa.Table) -> None:
+        con.register("_careful_batch", batch)
+        con.execute(f"insert into {name} {select}")
+
+    try:
+        n_records, bad = records.read_careful(source.path, len(header), wanted, encoding, insert)
+    except OSError as exc:
+        raise _read_error(exc, path, "CSV") from None
+    finally:
+        con.unregister("_careful_batch")
+    if bad:
+        con.executemany(
+            "insert into csv_bad_records values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [bad_record_row(table.name, path, b, len(header), encoding) for b in bad],
+        )
+    return n_records
+
+
+def bad_record_row(
+    table: str, path: str, bad: records.BadRecord, n_header: int, encoding: str
+) -> tuple:
+    """A careful reader's malformed record as a ``csv_bad_records`` row (both engines)."""
+    message = bad.message
+    if bad.error_type == "invalid encoding":
+        message = f"{message}; {encoding_hint(table, encoding)}"
+    return (
+        table, path, bad.record_number, bad.first_line, bad.last_line, bad.error_type, message,
+        bad.fields_in_record, n_header,
+    )  # fmt: skip
 
 
 def _collect_bad_records(
@@ -213,14 +333,15 @@ def _collect_bad_records(
     source: SourceFile,
     raw_name: str,
     rejects: str,
-    header: list[str],
-    config: Config,
+    n_header: int,
 ) -> int:
     """Move DuckDB's CSV rejects into ``csv_bad_records``; renumber good records.
 
     DuckDB reports a skipped record by ``line`` = its record number + 1 (the
-    header). Good records were numbered 1..G in order; each skipped record b
-    (ascending) shifts every good record numbered >= b up by one.
+    header), when every record is one line (the only case this result is kept:
+    `read_csv_file`). Good records were numbered 1..G in order; each skipped
+    record b (ascending) shifts every good record numbered >= b up by one. The
+    record's text is only used to count its fields, never stored.
     """
     exists = con.execute(
         "select count(*) from duckdb_tables() where table_name = ?", [rejects]
@@ -255,54 +376,20 @@ def _collect_bad_records(
         )
         """
     )
-    keep = {config.source_column(table.name, c).lower() for c in (*table.key, "person_id")}
     rows = []
     for record_number, error_type, message, raw_line in bad:
-        n_fields = _field_count(raw_line)
+        n_fields = records.field_count(raw_line)
         if error_type in ("MISSING COLUMNS", "TOO MANY COLUMNS") and n_fields is not None:
-            message = f"the record has {n_fields} fields, the header {len(header)}"
+            message = f"the record has {n_fields} fields, the header {n_header}"
+        line = record_number + 1
         rows.append(
             (
-                table.name,
-                str(source.path),
-                record_number,
-                error_type.lower(),
-                message,
-                _redact_line(raw_line, header, keep),
+                table.name, str(source.path), record_number, line, line, error_type.lower(),
+                message, n_fields, n_header,
             )
-        )
-    con.executemany("insert into csv_bad_records values (?, ?, ?, ?, ?, ?)", rows)
+        )  # fmt: skip
+    con.executemany("insert into csv_bad_records values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     return len(bad)
-
-
-def _field_count(raw_line: str | None) -> int | None:
-    if raw_line is None:
-        return None
-    try:
-        return len(next(csv.reader(io.StringIO(raw_line))))
-    except (csv.Error, StopIteration):
-        return None
-
-
-def _redact_line(raw_line: str | None, header: list[str], keep: set[str]) -> str:
-    """What can safely be kept of a record DuckDB could not parse, as JSON.
-
-    Its fields no longer line up with the header, so only the key columns
-    (matched by position) and the field counts are kept: a shifted field
-    must never carry a member identifier into the rejected rows.
-    """
-    try:
-        fields = next(csv.reader(io.StringIO(raw_line or "")))
-    except (csv.Error, StopIteration):
-        fields = []
-    values: dict[str, object] = {
-        name: value
-        for name, value in zip(header, fields, strict=False)
-        if name.strip().lower() in keep
-    }
-    values["fields_in_record"] = len(fields)
-    values["fields_in_header"] = len(header)
-    return json.dumps(values)
 
 
 # ---------------------------------------------------------------- staged
@@ -357,6 +444,15 @@ def _converted(column: schema.Column, name: str | None = None) -> str:
     )
 
 
+def _inexact(column: schema.Column) -> str:
+    """When the typed value is not the text: it did not convert, or (an amount) it has
+    more than two decimals and was rounded to the cent (a warning, not a rejection)."""
+    missing = f"{q(column.name + '__t')} is null"
+    if column.kind != schema.AMOUNT:
+        return missing
+    return f"({missing} or regexp_full_match({q(column.name)}, {lit(schema.SUB_CENT_REGEX)}))"
+
+
 def staged_sql(
     table: Table, run_id: str, source: str | None = None, passthrough: tuple[str, ...] = ()
 ) -> str:
@@ -370,7 +466,8 @@ def staged_sql(
     Columns: the contract's, converted ones typed (the loaded table's types and order),
     ``service_date`` (medical claims: the line's start date, else the claim's), the
     lineage, then ``<column>__invalid`` for each converted column: its text when present
-    but not convertible, else NULL. Validation reads the typed and ``__invalid`` columns;
+    but not convertible (or, for an amount, not exact: more than two decimals), else
+    NULL. Validation reads the typed and ``__invalid`` columns;
     the loaded table is this one without the ``__invalid`` columns, so the typed values
     are written once and the text of converted columns is never stored.
     """
@@ -384,8 +481,7 @@ def staged_sql(
         order.append('coalesce("claim_line_start_date__t", "claim_start_date__t") as service_date')
     order += ["source_file", "record_number", f"{lit(run_id)} as run_id"]
     order += [
-        f"case when {q(c.name + '__t')} is null then {q(c.name)} end "
-        f"as {q(schema.invalid_column(c.name))}"
+        f"case when {_inexact(c)} then {q(c.name)} end as {q(schema.invalid_column(c.name))}"
         for c in converted
     ]
     order += [q(name) for name in passthrough]

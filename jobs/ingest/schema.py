@@ -178,6 +178,23 @@ PRACTITIONER = Table(
     ),
 )
 
+# The reviewers' decisions file (contract: "Findings across nights", Decisions): not an
+# extract, but read, staged and validated the same way (`run --decisions`).
+DECISIONS = Table(
+    "decisions",
+    needed=False,
+    key=("finding_id", "decided_on"),
+    columns=tuple(
+        _cols("finding_id", ID, True)
+        + _cols("decision", LOWER, True)
+        + _cols("reviewer", TEXT, True)
+        + _cols("decided_on", DATE, True)
+        + _cols("expires_on", DATE)
+        + _cols("recovered_amount", AMOUNT)
+        + _cols("note", TEXT)
+    ),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -198,13 +215,17 @@ TABLES: dict[str, Table] = {
 LINE_NUMBER_REGEX = "^0*[1-9][0-9]{0,8}([.]0*)?$"
 # Money that fits DECIMAL(18, 2): optional sign, up to 15 integer digits, any decimals.
 AMOUNT_REGEX = "^[+-]?([0-9]{1,15}([.][0-9]*)?|[.][0-9]+)$"
+# An amount with a non-zero digit after the cents (150.129): loaded rounded to the cent
+# (half away from zero, both engines) and warned (amount_sub_cent). For regexp_full_match.
+SUB_CENT_REGEX = "[+-]?[0-9]*[.][0-9]{2}0*[1-9][0-9]*"
 # A plain decimal number, optionally with an exponent (fits DOUBLE).
 NUMBER_REGEX = "^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]{1,3})?$"
 
 # Kinds the loader converts from text (the rest stay text).
 CONVERTED_KINDS = (DATE, AMOUNT, NUMBER, INTEGER)
 # The staged table keeps a converted column's text in `<column>__invalid` when,
-# and only when, it is present but does not convert; validation rejects those rows.
+# and only when, it is present but does not convert (validation rejects those rows)
+# or, for an amount, does not convert exactly (validation warns: amount_sub_cent).
 INVALID_SUFFIX = "__invalid"
 
 

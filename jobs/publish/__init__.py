@@ -1,4 +1,4 @@
 """Publish: the writer lock, temporary outputs, the atomic swap of the audit database and
 the outputs, and the run-history journal. May import the top-level helpers (errors,
-sqltext) only; never the CLI, the pipeline or another stage.
+safecsv, sqltext) only; never the CLI, the pipeline or another stage.
 """

@@ -18,14 +18,23 @@ def history_path(db: Path) -> Path:
 
 
 def append_history(db: Path, manifest: dict) -> None:
+    """Append one run's record and fsync it (for a succeeded run this is the commit point
+    of its publication: jobs.publish.atomic)."""
     path = history_path(db)
     path.parent.mkdir(parents=True, exist_ok=True)
+    new = not path.exists()
     line = json.dumps(manifest, sort_keys=True, default=str)
     with open(path, "a", encoding="utf-8") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         fh.write(line + "\n")
         fh.flush()
         os.fsync(fh.fileno())
+    if new:
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def read_history(db: Path) -> list[dict]:
@@ -42,6 +51,17 @@ def read_history(db: Path) -> list[dict]:
         except json.JSONDecodeError:
             continue  # a line cut by a crash; the rest of the journal stays usable
     return runs
+
+
+def statuses(db: Path) -> dict[str, str]:
+    """Each recorded run's status (succeeded, failed, killed) by run id."""
+    return {m["run_id"]: m.get("status", "") for m in read_history(db) if m.get("run_id")}
+
+
+def last_succeeded(db: Path) -> dict | None:
+    """The manifest of the latest successful run, or None."""
+    runs = [m for m in read_history(db) if m.get("status") == "succeeded"]
+    return runs[-1] if runs else None
 
 
 def write_run_history(con: duckdb.DuckDBPyConnection, db: Path, manifest: dict[str, Any]) -> None:

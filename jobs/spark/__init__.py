@@ -36,11 +36,20 @@ def run(
     config_path: Any = None,
     db_path: Any = None,
     log: Any = None,
+    decisions_path: Any = None,
 ) -> RunResult:
     """Audit `input_uri` with the SparkSession `spark`; see jobs.spark.pipeline.run."""
     from jobs.spark.pipeline import run as _run
 
-    return _run(spark, input_uri, out_dir, config_path=config_path, db_path=db_path, log=log)
+    return _run(
+        spark,
+        input_uri,
+        out_dir,
+        config_path=config_path,
+        db_path=db_path,
+        log=log,
+        decisions_path=decisions_path,
+    )
 
 
 __all__ = ["run"]

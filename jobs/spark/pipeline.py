@@ -34,13 +34,12 @@ from typing import TYPE_CHECKING, Any
 
 from jobs import __version__
 from jobs import pipeline as duck_pipeline
-from jobs.errors import AuditError
+from jobs.errors import AuditError, environment_failure
 from jobs.ingest import fingerprint, schema
 from jobs.ingest.schema import TABLES
 from jobs.log import Log
 from jobs.pipeline import RunResult, new_run_id
-from jobs.publish import atomic, journal
-from jobs.publish.lock import writer_lock
+from jobs.publish import journal
 from jobs.publish.outputs import OUTPUT_NAMES
 from jobs.report.context.summary import out_of_scope_codes
 from jobs.spark.session import error_line
@@ -60,6 +59,7 @@ def run(
     config_path: str | Path | None = None,
     db_path: str | Path | None = None,
     log: Log | None = None,
+    decisions_path: str | Path | None = None,
 ) -> RunResult:
     """Audit the extracts under `input_uri` with an existing SparkSession.
 
@@ -72,6 +72,9 @@ def run(
     config_path: the TOML configuration (same file as the DuckDB engine).
     db_path: the audit database (DuckDB file; default <out_dir>/audit.duckdb). A
         URI is downloaded before the run and uploaded after it.
+    decisions_path: the reviewers' decisions CSV (a local or mounted path; overrides the
+        configuration's [review] decisions). It is read on the driver, into the local
+        audit database, as the DuckDB engine reads it.
 
     Never raises for a bad input: returns a RunResult whose exit_code follows the
     contract (0 ran, 2 unusable input or configuration, 1 anything else).
@@ -111,7 +114,7 @@ def run(
     except ValueError:  # not the main thread (a library caller): no handler
         previous = None
     outputs = [local_out / name for name in OUTPUT_NAMES]
-    session = None
+    job: _SparkJob | None = None
     try:
         session = run_session(spark)
         manifest["spark"] = _spark_facts(session)
@@ -121,26 +124,27 @@ def run(
                     spark, files.join(db_text.rsplit("/", 1)[0], name), local_db.parent / name
                 )
         job = _SparkJob(session, str(input_uri), local_out, local_db, run_id, manifest, log)
-        with writer_lock(local_db):
-            try:
-                job.execute(Path(config_path) if config_path else None, outputs)
-            except BaseException:
-                job.close()
-                atomic.remove_build(local_db, run_id)
-                atomic.discard_outputs(run_id, outputs)
-                raise
-            finally:
-                job.release()
-        if remote_out:
-            for path in outputs[:-1] + outputs[-1:]:  # manifest.json last: it marks a complete run
-                files.upload(spark, path, files.join(out_text, path.name))
-        if remote_db:
-            _upload_db(spark, local_db, db_text)
-        result = RunResult(run_id, 0, manifest, local_out, local_db, outputs=outputs)
+        job.decisions_option = Path(decisions_path) if decisions_path else None
+        input_dir = files.local_path(str(input_uri)) if files.is_local(str(input_uri)) else None
+        config = Path(config_path) if config_path else None
+        result = duck_pipeline.execute_run(job, config, outputs, input_dir)
+        if result.exit_code == 0:
+            if remote_out:  # manifest.json last: it marks a complete run
+                for path in outputs:
+                    files.upload(spark, path, files.join(out_text, path.name))
+            if remote_db:
+                _upload_db(spark, local_db, db_text)
+        elif remote_out or remote_db:
+            _upload_failure(
+                spark, local_out, out_text, local_db, db_text, run_id, remote_out, remote_db
+            )
     except (AuditError, duck_pipeline._Terminated, KeyboardInterrupt, OSError, Exception) as exc:
         code = exc.exit_code if isinstance(exc, AuditError) else 1
         message = error_line(exc)
-        result = duck_pipeline._record_failure(
+        if job is not None and job.committed:  # ran and committed; copying it out failed
+            message = f"run {run_id} finished but copying its results failed: {message}"
+            return RunResult(run_id, 1, manifest, local_out, local_db, message=message)
+        result, _ = duck_pipeline._record_failure(
             manifest, local_out, local_db, run_id, code, message, exc, log
         )
         if remote_out or remote_db:
@@ -305,9 +309,11 @@ class _SparkJob(duck_pipeline._Job):
         for table in present:
             self._write_results(table)
         for s in staged:
-            bad = spark_validate.bad_records(s, self.config)
+            bad = spark_validate.bad_records(s)
             if bad:
-                con.executemany("insert into csv_bad_records values (?, ?, ?, ?, ?, ?)", bad)
+                con.executemany(
+                    "insert into csv_bad_records values (?, ?, ?, ?, ?, ?, ?, ?, ?)", bad
+                )
         _store(con, "_claims_audit_originals", spark_validate.originals(self.spark, issues, staged))
         quarantine.build_rejections(
             con, present, self.run_id, reuse.CARRIED_REJECTED, "_claims_audit_originals"
@@ -392,6 +398,12 @@ class _SparkJob(duck_pipeline._Job):
             *(p.stem for p in reference.reference_files()),
         ]  # fmt: skip
         return stats
+
+    def describe_failure(self, exc: BaseException) -> AuditError:
+        """Spark's errors as one line (jobs.spark.session.error_line)."""
+        if isinstance(exc, AuditError):
+            return exc
+        return environment_failure(exc, self.spill_dir) or AuditError(error_line(exc))
 
     # ------------------------------------------------------------ Spark housekeeping
 

@@ -26,21 +26,28 @@ Record numbers:
   materialized once (like the DuckDB engine's CSV table), so the ids are computed
   once. Records Spark cannot parse (a wrong number of fields) come back with the
   raw text in the corrupt-record column: they keep their place in the numbering
-  and are rejected as ``malformed_record``, as on DuckDB.
+  and are rejected as ``malformed_record``, as on DuckDB (their text only counts
+  their fields; it is never stored).
+* CSV files whose records do not reconcile with their physical lines (a stray
+  quote swallowed records, a multi-line value, a blank line, bytes not in the
+  encoding), and every file of a table whose configured encoding is not UTF-8, are
+  read by the DuckDB engine's careful reader (jobs.ingest.records) on the driver,
+  exactly as there: same records, same numbers, same rejections. Lines are counted
+  on the driver for local files and by Spark's text source for URIs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from jobs.config import Config
 from jobs.errors import InputError
-from jobs.ingest import load, schema
+from jobs.ingest import load, records, schema
 from jobs.ingest.discover import SourceFile
 from jobs.ingest.fingerprint import mapping_key
 from jobs.ingest.schema import Table
-from jobs.spark.files import file_key, is_local, local_path, spark_path
+from jobs.spark.files import download, file_key, is_local, local_path, spark_path
 from jobs.spark.session import error_line
 from jobs.spark.translate import spark_expression, to_spark_sql
 from jobs.sqltext import lit
@@ -70,9 +77,11 @@ SPARK_TYPES = {
 class StagedTable:
     table: Table
     files: list[SourceFile]
-    bad: DataFrame  # CSV records Spark could not parse: source_file, record_number, raw_line
-    headers: dict[str, list[str]]  # source_file -> CSV header (for the bad records' redaction)
+    bad: DataFrame  # unparseable CSV records: source_file, record_number, raw_line
+    headers: dict[str, list[str]]  # source_file -> CSV header (field counts of bad records)
     n_bad: int = 0
+    # csv_bad_records rows of the files read carefully (raw_line is NULL for those in `bad`)
+    careful_bad: list[tuple] = field(default_factory=list)
 
 
 def _duckdb_type(data_type) -> str:
@@ -85,14 +94,17 @@ def _duckdb_type(data_type) -> str:
     return name
 
 
-def _csv_header(spark: SparkSession, source: SourceFile) -> list[str]:
+def _csv_header(
+    spark: SparkSession, source: SourceFile, encoding: str = "utf-8", table: str = ""
+) -> list[str]:
     if is_local(str(source.path)):
-        return load.read_csv_header(local_path(str(source.path)))
+        return load.read_csv_header(local_path(str(source.path)), encoding, table)
     try:
         names = (
             spark.read.option("header", "true")
             .option("multiLine", "true")
             .option("escape", '"')
+            .option("encoding", encoding)
             .csv(spark_path(source))
             .columns
         )
@@ -150,11 +162,13 @@ def read_table(
         )
         parts.append(part)
 
+    encoding = config.encoding(table.name)
     by_header: dict[tuple[str, ...], list[SourceFile]] = {}
     for f in csv_files:
-        header = _csv_header(spark, f)
+        header = _csv_header(spark, f, encoding, table.name)
         headers[str(f.path)] = header
         by_header.setdefault(tuple(header), []).append(f)
+    careful_bad: list[tuple] = []
     for header, group in by_header.items():
         from pyspark.sql.types import StringType, StructField, StructType
 
@@ -163,49 +177,60 @@ def read_table(
         for f in group:
             f.columns_found = mapping.found
             f.mapping = mapping_key(f.format, mapping.select)
-        fields = [StructField(h, StringType()) for h in header]
-        reader = (
-            spark.read.schema(StructType([*fields, StructField(CORRUPT, StringType())]))
-            .option("header", "true")
-            .option("multiLine", "true")
-            .option("mode", "PERMISSIVE")
-            .option("columnNameOfCorruptRecord", CORRUPT)
-            .option("quote", '"')
-            .option("escape", '"')
-            .option("encoding", "UTF-8")
-        )
-        df = reader.csv([spark_path(f) for f in group]).select(
-            F.col("_metadata.file_path").alias("_ca_file"),
-            F.monotonically_increasing_id().alias("_ca_id"),
-            *[F.expr(spark_expression(e)) for e in mapping.select],
-            F.col(CORRUPT),
-        )
-        try:
-            df = materialize(df)
-        except Exception as exc:
-            raise InputError(
-                f"{group[0].path}: cannot be read as CSV ({error_line(exc)})"
-            ) from None
-        stats = (
-            df.groupBy("_ca_file")
-            .agg(
-                F.min("_ca_id").alias("first"),
-                F.count("*").alias("n"),
-                F.count(CORRUPT).alias("n_bad"),
+        careful = group if encoding != "utf-8" else []
+        if not careful:
+            fields = [StructField(h, StringType()) for h in header]
+            reader = (
+                spark.read.schema(StructType([*fields, StructField(CORRUPT, StringType())]))
+                .option("header", "true")
+                .option("multiLine", "true")
+                .option("mode", "PERMISSIVE")
+                .option("columnNameOfCorruptRecord", CORRUPT)
+                .option("quote", '"')
+                .option("escape", '"')
+                .option("encoding", "UTF-8")
             )
-            .collect()
-        )
-        counts += stats
-        first = {r["_ca_file"]: r["first"] for r in stats}
-        position = F.col("_ca_id") - _file_lookup("_ca_file", first) + 1
-        parts.append(
-            df.select(
-                "_ca_file",
-                position.alias("_ca_position"),
-                *[c for c in df.columns if c not in ("_ca_file", "_ca_id", CORRUPT)],
-                CORRUPT,
+            df = reader.csv([spark_path(f) for f in group]).select(
+                F.col("_metadata.file_path").alias("_ca_file"),
+                F.monotonically_increasing_id().alias("_ca_id"),
+                *[F.expr(spark_expression(e)) for e in mapping.select],
+                F.col(CORRUPT),
             )
-        )
+            try:
+                df = materialize(df)
+            except Exception as exc:
+                raise InputError(
+                    f"{group[0].path}: cannot be read as CSV ({error_line(exc)})"
+                ) from None
+            stats = (
+                df.groupBy("_ca_file")
+                .agg(
+                    F.min("_ca_id").alias("first"),
+                    F.count("*").alias("n"),
+                    F.count(CORRUPT).alias("n_bad"),
+                )
+                .collect()
+            )
+            careful = _unreconciled(spark, group, stats)
+            drop = {r["_ca_file"] for r in stats if _source_of(group, r["_ca_file"]) in careful}
+            counts += [r for r in stats if r["_ca_file"] not in drop]
+            first = {r["_ca_file"]: r["first"] for r in stats}
+            position = F.col("_ca_id") - _file_lookup("_ca_file", first) + 1
+            if drop:
+                df = df.where(~F.col("_ca_file").isin(sorted(drop)))
+            parts.append(
+                df.select(
+                    "_ca_file",
+                    position.alias("_ca_position"),
+                    *[c for c in df.columns if c not in ("_ca_file", "_ca_id", CORRUPT)],
+                    CORRUPT,
+                )
+            )
+        for f in careful:
+            part, n, bad = _read_carefully(spark, table, f, header, mapping, encoding)
+            parts.append(part)
+            counts.append({"_ca_file": str(f.path), "n": n, "n_bad": len(bad)})
+            careful_bad += bad
 
     rows = parts[0]
     for part in parts[1:]:
@@ -231,13 +256,100 @@ def read_table(
     bad = rows.where(F.col(CORRUPT).isNotNull()).select(
         "source_file", "record_number", F.col(CORRUPT).alias("raw_line")
     )
+    if careful_bad:
+        keys = spark.createDataFrame(
+            [(r[1], r[2]) for r in careful_bad], "source_file string, record_number bigint"
+        )
+        bad = bad.unionByName(keys.withColumn("raw_line", F.lit(None).cast("string")))
     good.createOrReplaceTempView(f"raw_{table.name}")
     # Normalized and converted (the unconvertible text beside), computed once and kept
     # on the executors, as the DuckDB engine's staged table.
     staged = materialize(spark.sql(staged_sql(table, run_id)))
     staged.createOrReplaceTempView(f"stg_{table.name}")
     register_repeated_keys(spark, table)
-    return StagedTable(table=table, files=files, bad=bad, headers=headers, n_bad=n_bad)
+    return StagedTable(
+        table=table, files=files, bad=bad, headers=headers, n_bad=n_bad, careful_bad=careful_bad
+    )
+
+
+def _source_of(group: list[SourceFile], spark_file: str) -> SourceFile | None:
+    key = file_key(spark_file)
+    return next((f for f in group if file_key(str(f.path)) == key), None)
+
+
+def _unreconciled(spark: SparkSession, group: list[SourceFile], stats: list) -> list[SourceFile]:
+    """The files of `group` whose records (as Spark parsed them) are not their physical
+    lines less the header (jobs.ingest.records: the careful reader must read them)."""
+    from pyspark.sql import functions as F
+
+    parsed = {}
+    for r in stats:
+        source = _source_of(group, r["_ca_file"])
+        if source is not None:
+            parsed[str(source.path)] = int(r["n"])
+    remote = [f for f in group if not is_local(str(f.path))]
+    remote_lines: dict[str, int] = {}
+    if remote:
+        for r in (
+            spark.read.option("lineSep", "\n")
+            .text([spark_path(f) for f in remote])
+            .groupBy(F.col("_metadata.file_path").alias("f"))
+            .count()
+            .collect()
+        ):
+            source = _source_of(remote, r["f"])
+            if source is not None:
+                remote_lines[str(source.path)] = int(r["count"])
+    careful = []
+    for f in group:
+        path = str(f.path)
+        if is_local(path):
+            counted = records.count_lines(local_path(path))
+        else:
+            counted = records.LineCount(lines=remote_lines.get(path, 0), decodable=True)
+        if not counted.reconciles(parsed.get(path, 0)):
+            careful.append(f)
+    return careful
+
+
+def _read_carefully(
+    spark: SparkSession,
+    table: Table,
+    source: SourceFile,
+    header: list[str],
+    mapping: load._Mapping,
+    encoding: str,
+) -> tuple[DataFrame, int, list[tuple]]:
+    """One file through the careful reader on the driver (a URI is copied there first):
+    its rows as a frame shaped like the CSV reader's, its record count, and its
+    csv_bad_records rows."""
+    import tempfile
+    from pathlib import Path
+
+    import pyarrow as pa
+    from pyspark.sql import functions as F
+
+    path = str(source.path)
+    positions = {h: i for i, h in enumerate(header)}
+    wanted = {src: positions[src] for src in mapping.sources}
+    batches: list[pa.Table] = []
+    with tempfile.TemporaryDirectory(prefix="claims-audit-careful-") as tmp:
+        local = local_path(path) if is_local(path) else Path(tmp) / Path(path).name
+        if not is_local(path):
+            download(spark, path, local)
+        try:
+            n, bad = records.read_careful(local, len(header), wanted, encoding, batches.append)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot be read as CSV ({exc})") from None
+    schema_ = pa.schema([("record_number", pa.int64()), *[(c, pa.string()) for c in wanted]])
+    rows = pa.concat_tables(batches) if batches else schema_.empty_table()
+    part = spark.createDataFrame(rows).select(
+        F.lit(path).alias("_ca_file"),
+        F.col("record_number").alias("_ca_position"),
+        *[F.expr(spark_expression(e)) for e in mapping.select],
+        F.lit(None).cast("string").alias(CORRUPT),
+    )
+    return part, n, [load.bad_record_row(table.name, path, b, len(header), encoding) for b in bad]
 
 
 def staged_sql(table: Table, run_id: str) -> str:

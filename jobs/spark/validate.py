@@ -34,8 +34,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from jobs.config import Config
-from jobs.ingest import load
+from jobs.ingest import records
 from jobs.ingest.schema import Table
 from jobs.spark.stage import StagedTable
 from jobs.spark.translate import to_spark_sql
@@ -257,16 +256,17 @@ def originals(spark: SparkSession, issues: DataFrame, staged: list[StagedTable])
     return out
 
 
-def bad_records(staged: StagedTable, config: Config) -> list[tuple]:
-    """Rows for csv_bad_records: the CSV records Spark could not parse, redacted to their keys."""
+def bad_records(staged: StagedTable) -> list[tuple]:
+    """Rows for csv_bad_records: the CSV records that could not be parsed, with their line
+    numbers and field counts (the text only counts the fields; it is never kept)."""
     if not staged.n_bad:
         return []
-    table = staged.table
-    keep = {config.source_column(table.name, c).lower() for c in (*table.key, "person_id")}
     out = []
-    for r in staged.bad.orderBy("source_file", "record_number").collect():
+    for r in (
+        staged.bad.where("raw_line is not null").orderBy("source_file", "record_number").collect()
+    ):
         header = staged.headers.get(r["source_file"], [])
-        n_fields = load._field_count(r["raw_line"])
+        n_fields = records.field_count(_first_record(r["raw_line"]))
         if n_fields is not None and n_fields < len(header):
             error_type = "missing columns"
         elif n_fields is not None and n_fields > len(header):
@@ -277,17 +277,14 @@ def bad_records(staged: StagedTable, config: Config) -> list[tuple]:
             message = f"the record has {n_fields} fields, the header {len(header)}"
         else:
             message = "the record cannot be parsed as CSV (quoting)"
+        line = int(r["record_number"]) + 1  # a reconciled file: one line per record
         out.append(
             (
-                table.name,
-                r["source_file"],
-                int(r["record_number"]),
-                error_type,
-                message,
-                load._redact_line(_first_record(r["raw_line"]), header, keep),
+                staged.table.name, r["source_file"], int(r["record_number"]), line, line,
+                error_type, message, n_fields, len(header),
             )
-        )
-    return out
+        )  # fmt: skip
+    return out + staged.careful_bad
 
 
 def _first_record(raw: str | None) -> str | None:

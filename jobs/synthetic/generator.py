@@ -27,7 +27,8 @@ import hashlib
 import math
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,9 +37,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jobs import __version__
-from jobs.ingest.load import install_macros
 from jobs.resources import sql_dir
 from jobs.sqltext import lit, q
+from jobs.synthetic import drugs
 from jobs.synthetic.scenarios import Scenario, catalog, template_rows
 
 # ------------------------------------------------------------ Tuva layouts
@@ -208,8 +209,23 @@ PHARMACY_SHARE = 0.20  # pharmacy lines per medical line
 PROCEDURE_SHARE = 0.03  # EHR procedures per medical line
 ESI_PERSON_SHARE = 0.02  # ESI persons per general person
 ESI_LINE_BUDGET = 0.5  # at most this share of the medical lines belong to ESI persons
+ESI_PRACTITIONERS = 40  # the injectors' index range (gen_prac_start in macros.sql)
 
-# Labelers for NDCs outside the crosswalk (those the crosswalk uses are dropped).
+
+@dataclass(frozen=True)
+class Profile:
+    """Who bills the ESIs. The default is `generate`'s population (same seed, same bytes);
+    the demo's (DEMO_PROFILE) has more ESI persons and fewer injectors, so that every
+    injector reaches the report's peer comparison, and one outlier among them."""
+
+    esi_person_share: float = ESI_PERSON_SHARE  # ESI persons per general person
+    n_esi_practitioners: int = ESI_PRACTITIONERS  # injectors who bill ESIs
+    outlier_pct: int = 0  # % of persons with a planted `fail` whom injector 0 treats
+
+
+DEFAULT_PROFILE = Profile()
+
+# Labelers for NDCs outside the crosswalk (those jobs.synthetic.drugs uses are dropped).
 FILLER_LABELERS = [
     "00093",
     "00378",
@@ -237,16 +253,6 @@ FILLER_LABELERS = [
     "31722",
     "65862",
 ]
-INJECTABLE_ROUTES = (
-    "intramuscular",
-    "intravenous",
-    "subcutaneous",
-    "epidural",
-    "inject",
-    "intra-articular",
-    "intralesional",
-)
-
 MEMORY_LIMIT = "4GB"
 PARQUET_BATCH_ROWS = 122_880  # rows per Arrow batch = per Parquet row group
 
@@ -272,18 +278,37 @@ def generate(
     seed: int = 0,
     fmt: str = "parquet",
     progress: Callable[[str], None] | None = None,
+    profile: Profile = DEFAULT_PROFILE,
 ) -> GenerateResult:
     """Write a synthetic data set of exactly `lines` medical claim lines to `out_dir`."""
-    if lines < 1:
-        raise ValueError("lines must be at least 1")
-    if fmt not in ("parquet", "csv"):
-        raise ValueError(f"format must be parquet or csv, not {fmt!r}")
+    check_arguments(lines, fmt, profile)
     say = progress or (lambda _message: None)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir / ".generate-tmp"
     started = time.monotonic()
+    with session(lines, seed, out_dir / ".generate-tmp", profile) as con:
+        result = write_data_set(con, out_dir, lines, seed, fmt, say)
+    say(f"done in {time.monotonic() - started:.1f} s")
+    return result
 
+
+def check_arguments(lines: int, fmt: str, profile: Profile = DEFAULT_PROFILE) -> None:
+    if lines < 1:
+        raise ValueError("lines must be at least 1")
+    if not 1 <= profile.n_esi_practitioners <= ESI_PRACTITIONERS:
+        raise ValueError(f"n_esi_practitioners must be 1..{ESI_PRACTITIONERS}")
+    if fmt not in ("parquet", "csv"):
+        raise ValueError(f"format must be parquet or csv, not {fmt!r}")
+
+
+@contextmanager
+def session(
+    lines: int, seed: int, tmp: Path, profile: Profile = DEFAULT_PROFILE
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB connection holding a data set of `lines` medical lines (who bills the ESIs:
+    `profile`), ready to be written: the macros, the seed and sizes, the scenario
+    templates, the ESI persons and their canonical rows, and the table views
+    (``gen_<table>_out``)."""
     scenarios = catalog()
     n_persons = max(1, round(lines * ELIGIBILITY_SHARE / SPANS_PER_PERSON))
     con = duckdb.connect()
@@ -292,12 +317,12 @@ def generate(
         con.execute(f"set temp_directory = {lit(str(tmp))}")
         con.execute("set preserve_insertion_order = true")
         con.execute("set enable_progress_bar = false")
-        install_macros(con)  # ca_ndc11 for the crosswalk
         _set(
             con,
             gen_seed_key=_seed_key(seed),
             gen_n_persons=n_persons,
             gen_n_prac=160 + max(40, n_persons // 20),
+            gen_n_esi_prac=profile.n_esi_practitioners,
         )
         _crosswalk_variables(con)
         for name in MACRO_FILES:
@@ -305,62 +330,70 @@ def generate(
         _register_templates(con, scenarios)
         _set(
             con,
-            gen_esi_target=max(math.ceil(n_persons * ESI_PERSON_SHARE), len(scenarios)),
+            gen_esi_first=0,
+            gen_esi_target=max(math.ceil(n_persons * profile.esi_person_share), len(scenarios)),
             gen_esi_budget=int(lines * ESI_LINE_BUDGET),
+            gen_outlier_pct=profile.outlier_pct,
         )
         con.execute(_sql("esi_persons.sql"))
         n_scn_lines = _count(con, "gen_scn_medical")
         n_scn_fills = _count(con, "gen_scn_pharmacy")
-        n_filler = lines - n_scn_lines
-        n_rx_filler = max(0, round(lines * PHARMACY_SHARE) - n_scn_fills)
         _set(
             con,
             gen_n_scn_lines=n_scn_lines,
-            gen_n_filler=n_filler,
+            gen_n_filler=lines - n_scn_lines,
             gen_n_scn_fills=n_scn_fills,
-            gen_n_rx_filler=n_rx_filler,
+            gen_n_rx_filler=max(0, round(lines * PHARMACY_SHARE) - n_scn_fills),
             gen_n_proc_filler=round(lines * PROCEDURE_SHARE),
         )
         _index_views(con, defects_only=False)
         for name in TABLE_FILES:
             con.execute(_sql(name))
-
-        paths: dict[str, Path] = {}
-        counts: dict[str, int] = {}
-        for table in LAYOUTS:
-            path = out_dir / f"{table}.{fmt}"
-            stale = path.with_suffix(".csv" if fmt == "parquet" else ".parquet")
-            if stale.is_file():  # a second extract of one table would confuse a reader
-                say(f"removing {stale.name} of an earlier run")
-                stale.unlink()
-            say(f"writing {path.name} ...")
-            counts[table] = _copy(con, table, path, fmt)
-            paths[table] = path
-        say("writing the answer key ...")
-        paths["expected_findings"] = out_dir / "expected_findings.csv"
-        n_findings = _write_csv(
-            con, "select * from gen_expected_findings", paths["expected_findings"]
-        )
-        _index_views(con, defects_only=True)
-        paths["expected_rejections"] = out_dir / "expected_rejections.csv"
-        n_rejections = _write_csv(
-            con, _planted_sql("defect", "reason"), paths["expected_rejections"]
-        )
-        paths["expected_warnings"] = out_dir / "expected_warnings.csv"
-        _write_csv(con, _planted_sql("warning", "warning"), paths["expected_warnings"])
-        paths["expected_scenarios"] = out_dir / "expected_scenarios.csv"
-        per_scenario = _write_scenarios(con, scenarios, paths["expected_scenarios"])
-        n_esi = sum(per_scenario.values())
+        yield con
     finally:
         con.close()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_data_set(
+    con: duckdb.DuckDBPyConnection,
+    out_dir: Path,
+    lines: int,
+    seed: int,
+    fmt: str,
+    say: Callable[[str], None],
+) -> GenerateResult:
+    """Write the session's tables, answer keys and README to `out_dir`."""
+    scenarios = catalog()
+    paths: dict[str, Path] = {}
+    counts: dict[str, int] = {}
+    for table in LAYOUTS:
+        path = out_dir / f"{table}.{fmt}"
+        stale = path.with_suffix(".csv" if fmt == "parquet" else ".parquet")
+        if stale.is_file():  # a second extract of one table would confuse a reader
+            say(f"removing {stale.name} of an earlier run")
+            stale.unlink()
+        say(f"writing {path.name} ...")
+        counts[table] = copy_table(con, table, path, fmt)
+        paths[table] = path
+    say("writing the answer key ...")
+    paths["expected_findings"] = out_dir / "expected_findings.csv"
+    n_findings = write_csv(con, "select * from gen_expected_findings", paths["expected_findings"])
+    _index_views(con, defects_only=True)
+    paths["expected_rejections"] = out_dir / "expected_rejections.csv"
+    n_rejections = write_csv(con, _planted_sql("defect", "reason"), paths["expected_rejections"])
+    paths["expected_warnings"] = out_dir / "expected_warnings.csv"
+    write_csv(con, _planted_sql("warning", "warning"), paths["expected_warnings"])
+    _index_views(con, defects_only=False)
+    paths["expected_scenarios"] = out_dir / "expected_scenarios.csv"
+    per_scenario = write_scenarios(con, scenarios, paths["expected_scenarios"])
+    n_esi = sum(per_scenario.values())
     if counts["medical_claim"] != lines:  # the filler pads to the exact count
         raise RuntimeError(f"wrote {counts['medical_claim']} medical lines, not {lines}")
     paths["readme"] = out_dir / "README.md"
     paths["readme"].write_text(
         _readme(lines, seed, fmt, counts, n_findings, n_rejections, scenarios, per_scenario)
     )
-    say(f"done in {time.monotonic() - started:.1f} s")
     return GenerateResult(out_dir, paths, counts, n_findings, n_rejections, n_esi, seed)
 
 
@@ -387,40 +420,17 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def _crosswalk_variables(con: duckdb.DuckDBPyConnection) -> None:
-    """NDC lists from the shipped crosswalk: oral (conservative care), injectable
-    (not), all; and labelers it does not use, for NDCs outside it."""
-    path = sql_dir() / "value_sets" / "ndc_crosswalk_starter.csv"
-    if not path.is_file():
-        raise FileNotFoundError(f"the NDC crosswalk {path} is missing")
-    injectable = " or ".join(f"contains(route, {lit(r)})" for r in INJECTABLE_ROUTES)
-    con.execute(
-        f"""
-        create or replace temp table gen_crosswalk as
-        select ca_ndc11(trim(ndc)) as ndc, lower(coalesce(route, '')) as route
-        from read_csv({lit(str(path))}, all_varchar = true, header = true)
-        where ndc is not null
-        order by ndc
-        """
-    )
-    lists = con.execute(
-        f"""
-        select
-            list(ndc order by ndc) filter (where route = 'oral'),
-            list(ndc order by ndc) filter (where ({injectable}) and not contains(route, 'oral')),
-            list(ndc order by ndc),
-            list(distinct substr(ndc, 1, 5))
-        from gen_crosswalk
-        """
-    ).fetchall()[0]
-    oral, injectable_ndcs, every, labelers = (x or [] for x in lists)
-    if not oral or not injectable_ndcs:
-        raise ValueError(f"{path}: needs oral and injectable rows to plant drug scenarios")
+    """NDC lists of the generator's own drug facts (jobs.synthetic.drugs, not the product's
+    crosswalk): oral and topical conservative-care drugs, injected ones, all; and labelers
+    they do not use, for NDCs outside them."""
+    lists = drugs.planted_lists()
     _set(
         con,
-        gen_ndc_oral=oral,
-        gen_ndc_injectable=injectable_ndcs,
-        gen_ndc_all=every,
-        gen_labelers=[x for x in FILLER_LABELERS if x not in set(labelers)],
+        gen_ndc_oral=lists["oral"],
+        gen_ndc_topical=lists["topical"],
+        gen_ndc_injectable=lists["injectable"],
+        gen_ndc_all=lists["all"],
+        gen_labelers=[x for x in FILLER_LABELERS if x not in set(lists["labelers"])],
     )
 
 
@@ -447,6 +457,10 @@ def _index_views(con: duckdb.DuckDBPyConnection, defects_only: bool) -> None:
             "select range as i from range(getvariable('gen_n_filler'))"
         )
         con.execute(
+            "create or replace temp view gen_proc_index as "
+            "select range as r from range(getvariable('gen_n_proc_filler'))"
+        )
+        con.execute(
             "create or replace temp view gen_rx_index as "
             "select range as i from range(getvariable('gen_n_rx_filler'))"
         )
@@ -469,7 +483,7 @@ def _filled_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     return {r[0] for r in con.execute(f"describe gen_{table}_out").fetchall()}
 
 
-def _copy(con: duckdb.DuckDBPyConnection, table: str, path: Path, fmt: str) -> int:
+def copy_table(con: duckdb.DuckDBPyConnection, table: str, path: Path, fmt: str) -> int:
     """Write one table in layout order under a temporary name; rows written."""
     have = _filled_columns(con, table)
     part = path.with_name(path.name + ".part")
@@ -521,14 +535,14 @@ def _planted_sql(column: str, alias: str) -> str:
     """
 
 
-def _write_csv(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> int:
+def write_csv(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> int:
     part = path.with_name(path.name + ".part")
     result = con.execute(f"copy ({query}) to {lit(str(part))} (format csv, header true)")
     part.replace(path)
     return result.fetchall()[0][0]
 
 
-def _write_scenarios(
+def write_scenarios(
     con: duckdb.DuckDBPyConnection, scenarios: list[Scenario], path: Path
 ) -> dict[str, int]:
     """expected_scenarios.csv: which person lives which scenario (for debugging)."""
@@ -607,9 +621,10 @@ fake. Nothing describes a real person.
 - `expected_warnings.csv`: planted warning-only rows (kept by the audit).
   Other warnings can arise too: codes not valid on their date (62310/62318
   after 2016, 62321 on 2016-12-31 in one boundary scenario), reversal lines.
-- The key assumes the shipped NDC crosswalk (`ndc_crosswalk_starter.csv`): fills
-  meant to be outside it use labelers it does not list, which a fuller
-  crosswalk could still know.
+- The key assumes the shipped NDC crosswalk (`ndc_crosswalk_starter.csv`) knows
+  the planted drugs as the generator does (`jobs/synthetic/drugs.py`): fills meant
+  to be outside it use labelers it does not list, which a fuller crosswalk could
+  still know.
 - `expected_scenarios.csv`: which person lives which scenario.
 
 ## Scenarios ({covered} of {len(scenarios)} present)

@@ -31,6 +31,7 @@ Great Expectations is imported lazily (it takes about 2 s).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import json
@@ -244,6 +245,21 @@ def _gx() -> Any:
     gx = _import_gx()
     apply_adjustments()
     return gx
+
+
+def preload() -> threading.Thread:
+    """Import Great Expectations and apply the adjustments in a background thread: the
+    import takes seconds of one core, which a caller with other work first (the demo,
+    generating its data in DuckDB) can overlap. Validation later waits for it (the
+    import lock and _LOCK); an error here is met again, and reported, by validation."""
+
+    def work() -> None:
+        with contextlib.suppress(Exception):  # validation raises it again, with context
+            apply_adjustments()
+
+    thread = threading.Thread(target=work, name="gx-preload", daemon=True)
+    thread.start()
+    return thread
 
 
 # ---------------------------------------------------------------------------

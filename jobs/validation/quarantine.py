@@ -12,8 +12,10 @@ import duckdb
 
 from jobs.errors import InputError
 from jobs.ingest.discover import SourceFile
+from jobs.ingest.load import encoding_hint
 from jobs.ingest.schema import Table
-from jobs.sqltext import lit
+from jobs.safecsv import copy_csv
+from jobs.sqltext import lit, q
 from jobs.validation.scan import ORIGINAL
 
 
@@ -86,6 +88,31 @@ def build_rejections(
     insert_malformed_records(con, run_id)
 
 
+def insert_rejected_rows(con: duckdb.DuckDBPyConnection, table: Table, run_id: str) -> None:
+    """The rows of `table` with a blocking issue, into ``rejected_rows`` with every reason
+    and their original values (from ``raw_<table>``)."""
+    values = ", ".join(f"{lit(c)}, r.{q(c)}" for c in table.column_names)
+    con.execute(
+        f"""
+        insert into rejected_rows
+        with issues as (
+            select source_file, record_number,
+                   string_agg(reason || coalesce(':' || column_name, ''), '; '
+                              order by reason, column_name) as reasons,
+                   string_agg(description, '; ' order by reason, column_name) as details
+            from row_issues
+            where table_name = {lit(table.name)} and level = 'blocking'
+            group by source_file, record_number
+        )
+        select {lit(run_id)}, {lit(table.name)}, i.source_file, i.record_number,
+               i.reasons, i.details, cast(json_object({values}) as varchar)
+        from issues as i
+        join raw_{table.name} as r
+            on r.source_file = i.source_file and r.record_number = i.record_number
+        """
+    )
+
+
 def create_rejected_rows_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """
@@ -98,14 +125,27 @@ def create_rejected_rows_table(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def insert_malformed_records(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    """CSV records the reader could not parse, as rejected rows (reason malformed_record)."""
+    """CSV records the reader could not parse, as rejected rows (reason malformed_record)
+    with their physical line numbers and field counts, never their text: a record that
+    does not parse has no reliable columns, and any of its fields could be one the audit
+    must not copy (a member's SSN shifted into the claim_id position)."""
     con.execute(
         f"""
         insert into rejected_rows
+        with located as (
+            select *,
+                   case when first_line = last_line then cast(first_line as varchar)
+                        else first_line || '-' || last_line end as lines
+            from csv_bad_records
+        )
         select {lit(run_id)}, table_name, source_file, record_number,
-               'malformed_record', 'the CSV record could not be parsed: ' || error_message,
-               raw_line
-        from csv_bad_records
+               'malformed_record',
+               'the CSV record (line ' || lines || ') could not be parsed: ' || error_message,
+               cast(json_object(
+                   'lines', lines, 'error', error_type,
+                   'fields_in_record', fields_in_record, 'fields_in_header', fields_in_header
+               ) as varchar)
+        from located
         """
     )
 
@@ -154,12 +194,25 @@ def check_rejected_share(
                 f"{table.name}: {rejected} of {read} rows rejected "
                 f"({rejected / read:.1%} > max_rejected_share {limit:.1%}); "
                 f"most frequent: {_top_reasons(con, table.name)}; see "
-                f"{failed_dir}/rejected_rows.csv"
+                f"{failed_dir}/rejected_rows.csv{_encoding_note(con, table.name)}"
             )
 
 
 # The failed run's rejected rows while it is being recorded (renamed rejected_rows.csv).
 STAGED_REJECTS = ".rejected_rows.csv.partial"
+
+
+def _encoding_note(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """The configuration setting to name, when records were rejected for their bytes."""
+    (n,) = con.execute(
+        "select count(*) from csv_bad_records where table_name = ? and error_type = ?",
+        [table, "invalid encoding"],
+    ).fetchone()
+    if not n:
+        return ""
+    return f"; {n} of them have bytes not valid in the file's encoding: " + encoding_hint(
+        table, "utf-8"
+    )
 
 
 def _top_reasons(con: duckdb.DuckDBPyConnection, table: str) -> str:
@@ -172,9 +225,6 @@ def _top_reasons(con: duckdb.DuckDBPyConnection, table: str) -> str:
 
 
 def copy_rejected(con: duckdb.DuckDBPyConnection, target: Path) -> None:
-    """``rejected_rows`` (without run_id) as a CSV file, in a stable order."""
-    con.execute(
-        f"copy (select * exclude (run_id) from rejected_rows "
-        f"order by table_name, source_file, record_number) "
-        f"to {lit(str(target))} (header, delimiter ',')"
-    )
+    """``rejected_rows`` (without run_id) as a formula-safe CSV file, in a stable order."""
+    order = ("table_name", "source_file", "record_number")
+    copy_csv(con, "select * exclude (run_id) from rejected_rows", target, order)

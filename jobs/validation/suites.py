@@ -86,9 +86,14 @@ def suite_path(table: str) -> Path:
     return expectations_dir() / f"{table}.json"
 
 
+def suite_tables() -> list[str]:
+    """Every table with a shipped suite: the input tables, then the reviewers' decisions."""
+    return [*schema.TABLES, schema.DECISIONS.name]
+
+
 def load_suite(table: str) -> dict[str, Any]:
     """The shipped suite of `table` as a dict (`ExpectationSuite(**load_suite(t))` builds it)."""
-    if table not in schema.TABLES:
+    if table not in suite_tables():
         raise KeyError(f"no expectation suite for unknown table {table!r}")
     with suite_path(table).open(encoding="utf-8") as f:
         return json.load(f)
@@ -217,6 +222,9 @@ def _loose_amount(column: str) -> str:
 
 # Prefilter of a check that spans the files of a run (duplicate keys).
 _KEYS: dict[str, Any] = {"keys": True}
+# Prefilter of a check on a table staged whole, never scanned (the reviewers' decisions):
+# every row is a candidate.
+_EVERY_ROW: dict[str, Any] = {"row": "true"}
 
 
 def _not_null(column: str, reason: str, level: str, description: str) -> dict[str, Any]:
@@ -531,9 +539,24 @@ def _shape_checks(table: schema.Table, skip: set[str]) -> list[dict[str, Any]]:
         elif col.kind == schema.NPI:
             out.append(_invalid_npi(name))
         elif col.kind == schema.AMOUNT:
+            invalid = schema.invalid_column(name)
             out.append(
                 _unconverted(
-                    name, "invalid_amount", f"{name} is present but is not an amount of money."
+                    name,
+                    "invalid_amount",
+                    f"{name} is present but is not an amount of money.",
+                    rows=f"{name} is null",
+                )
+            )
+            out.append(
+                _sql(
+                    "amount_sub_cent",
+                    WARNING,
+                    name,
+                    f"{name} has more than two decimals; it is kept rounded to the cent.",
+                    f"{invalid} is not null and {name} is not null",
+                    invalid,
+                    prefilter=_values([name], f"{invalid} is not null and {name} is not null"),
                 )
             )
         elif col.kind == schema.NUMBER:
@@ -752,6 +775,90 @@ def _practitioner() -> list[dict[str, Any]]:
     return exps
 
 
+# The reviewers' decisions (contract: "Findings across nights"). The file is staged like
+# an extract (stg_decisions) and validated after the run's finding lifecycle is built:
+# `unknown_finding_id` reads ``finding_lifecycle`` (every finding ever seen).
+DECISION_KINDS = ("confirmed", "not_an_error", "education", "waived")
+
+
+def _decisions() -> list[dict[str, Any]]:
+    t = schema.DECISIONS
+    exps = [_missing(c, t) for c in ("finding_id", "decision", "reviewer", "decided_on")]
+    exps += _shape_checks(t, skip=set())
+    exps.append(
+        _exp(
+            "expect_column_values_to_be_in_set",
+            {"column": "decision", "value_set": list(DECISION_KINDS)},
+            "unknown_decision",
+            BLOCKING,
+            "decision is not one of " + ", ".join(DECISION_KINDS) + ".",
+            prefilter=_EVERY_ROW,
+        )
+    )
+    exps.append(
+        _sql(
+            "unknown_finding_id",
+            BLOCKING,
+            "finding_id",
+            "finding_id names no finding this audit database has ever seen.",
+            "finding_id is not null and not exists "
+            "(select 1 from finding_lifecycle as l where l.finding_id = b.finding_id)",
+            "finding_id",
+            prefilter=_EVERY_ROW,
+        )
+    )
+    exps.append(
+        _sql(
+            "negative_amount",
+            BLOCKING,
+            "recovered_amount",
+            "recovered_amount is negative.",
+            "recovered_amount < 0",
+            "cast(recovered_amount as varchar)",
+            prefilter=_EVERY_ROW,
+        )
+    )
+    exps.append(
+        _sql(
+            "recovered_amount_not_confirmed",
+            BLOCKING,
+            "recovered_amount",
+            "recovered_amount is given for a decision other than confirmed.",
+            "recovered_amount is not null and decision <> 'confirmed'",
+            "decision || ' ' || cast(recovered_amount as varchar)",
+            prefilter=_EVERY_ROW,
+        )
+    )
+    exps.append(
+        _sql(
+            "expires_before_decided",
+            BLOCKING,
+            "expires_on",
+            "expires_on is before decided_on.",
+            "expires_on < decided_on",
+            "cast(decided_on as varchar) || ' > ' || cast(expires_on as varchar)",
+            prefilter=_EVERY_ROW,
+        )
+    )
+    exps.append(
+        _sql(
+            "duplicate_decision",
+            BLOCKING,
+            None,
+            "Two or more decisions for one finding on the same decided_on: the latest "
+            "cannot be told apart, so every copy is rejected.",
+            "exists (select 1 from repeated as r "
+            "where r.finding_id = b.finding_id and r.decided_on = b.decided_on)",
+            "finding_id || ' on ' || cast(decided_on as varchar)",
+            ctes=",\nrepeated as (select finding_id, decided_on from b "
+            "where finding_id is not null and decided_on is not null "
+            "group by finding_id, decided_on having count(*) > 1)",
+            prefilter=_EVERY_ROW,
+        )
+    )
+    return exps
+
+
 _BUILDERS = {
     "medical_claim": _medical_claim,
     "pharmacy_claim": _pharmacy_claim,
@@ -760,6 +867,7 @@ _BUILDERS = {
     "encounter": _encounter,
     "condition": _condition,
     "practitioner": _practitioner,
+    "decisions": _decisions,
 }
 
 
@@ -790,7 +898,7 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--check", action="store_true", help="exit 1 when a JSON file is stale")
     args = parser.parse_args(argv)
     stale = []
-    for table in schema.TABLES:
+    for table in suite_tables():
         text = _render(build_suite(table))
         path = suite_path(table)
         if args.write:

@@ -1,5 +1,6 @@
 /* claims-audit report: optional enhancements (sorting, filtering, opening drill-down
-   sections). Everything in the report is readable without this script. */
+   sections, opening them all for printing). Everything in the report is readable, and
+   prints whole, without this script. */
 (function () {
   "use strict";
   var doc = document;
@@ -134,10 +135,28 @@
     }
   }
 
+  // Printing opens every closed <details> (the flagged lines of each provider above all)
+  // and closes them again afterwards. report.css prints them open without script as well
+  // (::details-content); this covers browsers that lack it.
+  function openDetailsForPrint() {
+    var opened = [];
+    window.addEventListener("beforeprint", function () {
+      Array.prototype.forEach.call(doc.querySelectorAll("details:not([open])"), function (d) {
+        d.open = true;
+        opened.push(d);
+      });
+    });
+    window.addEventListener("afterprint", function () {
+      opened.forEach(function (d) { d.open = false; });
+      opened = [];
+    });
+  }
+
   Array.prototype.forEach.call(doc.querySelectorAll("table.sortable-table"), function (table) {
     if (table.id !== "providers-table") { makeSortable(table); }
   });
   providerTable();
+  openDetailsForPrint();
   window.addEventListener("hashchange", openTarget);
   openTarget();
 }());

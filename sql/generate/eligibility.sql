@@ -15,7 +15,8 @@ select
     r // 3 as q,
     gen_span_start(r // 3, r % 3) as span_start,
     gen_span_end(r // 3, r % 3) as span_end
-from range(getvariable('gen_n_persons') * 3) as t (r)
+-- the alias names the column
+from range(getvariable('gen_n_persons') * 3) as t (r)  -- noqa: AL05
 where r % 3 < gen_n_spans(r // 3);
 
 create or replace temp view gen_eligibility_out as
@@ -42,7 +43,8 @@ with x as (
     from gen_eligibility_lines
 )
 
-select
+-- columns in the Tuva layout's order, as a reader of the extract sees them
+select  -- noqa: ST06
     cast(null as bigint) as rec,
     cast(null as varchar) as defect,
     cast(null as varchar) as warning,

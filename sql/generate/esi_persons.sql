@@ -2,11 +2,13 @@
 -- (jobs/synthetic/scenarios/catalog.py registers tpl_scenario, tpl_claim, tpl_line,
 -- tpl_fill, tpl_ehr, tpl_span, tpl_finding). Small tables, materialized, in a
 -- fixed order. Variables: gen_esi_target (candidates), gen_esi_budget (most
--- medical lines they may take), gen_n_persons, gen_ndc_oral, gen_ndc_injectable.
+-- medical lines they may take), gen_esi_first (the first person index e),
+-- gen_n_persons, gen_ndc_oral, gen_ndc_topical, gen_ndc_injectable.
 
--- ESI person e: the first n_scenarios candidates take every scenario once, in
--- a seed-dependent order; later candidates draw a scenario by weight. Persons
--- are kept while their lines fit the budget.
+-- ESI person e (from gen_esi_first: 0 for a data set, later for a night's new
+-- persons): the first n_scenarios candidates take every scenario once, in a
+-- seed-dependent order; later candidates draw a scenario by weight. Persons are
+-- kept while their lines fit the budget.
 create or replace temp table gen_esi_person as
 with scen as (
     select
@@ -29,12 +31,18 @@ assigned as (
         s.n_lines,
         s.anchor_lo,
         s.anchor_hi
-    from range(getvariable('gen_esi_target')) as c (e)
+    from
+        range(
+            getvariable('gen_esi_first'), getvariable('gen_esi_first') + getvariable('gen_esi_target')
+        ) as c (e)
     inner join scen as s
         on
-            (c.e < s.n_scen and s.perm_rank = c.e)
+            (
+                c.e - getvariable('gen_esi_first') < s.n_scen
+                and c.e - getvariable('gen_esi_first') = s.perm_rank
+            )
             or (
-                c.e >= s.n_scen
+                c.e - getvariable('gen_esi_first') >= s.n_scen
                 and gen_pick(c.e, 701, s.w_total) >= s.w_lo
                 and gen_pick(c.e, 701, s.w_total) < s.w_hi
             )
@@ -56,10 +64,27 @@ from budgeted
 where cum_lines <= getvariable('gen_esi_budget')
 order by e;
 
+-- The demo profile's outlier: the first injector renders every injection of this share
+-- (gen_outlier_pct, 0 by default: nobody) of the persons whose scenario expects a `fail`
+-- finding, so the report's peer comparison has a provider to flag.
+create or replace temp table gen_outlier_person as
+select p.e
+from gen_esi_person as p
+where
+    gen_pct(p.e, 719) < getvariable('gen_outlier_pct')
+    and exists (
+        select 1 from tpl_finding as f
+        where f.scenario = p.scenario and f.status = 'fail'
+    )
+order by p.e;
+
 -- The index of an ESI person's claim, fill or EHR row (its key < 64) lives
 -- above every filler index (< 2^36): ids derived from it never collide.
 create or replace macro gen_scn_index(e, key) as 68719476736 + e * 64 + key;
 
+-- A claim that repeats another (a reversal or a rebill, src_key) draws its date and
+-- renderer from that claim's index (src_ck), so it falls on the same day with the same
+-- NPI (unless its role differs); every other claim has src_key = claim_key.
 create or replace temp table gen_scn_claim as
 select
     p.e,
@@ -67,8 +92,9 @@ select
     p.scenario,
     c.claim_key,
     gen_scn_index(p.e, c.claim_key) as ck,
+    gen_scn_index(p.e, c.src_key) as src_ck,
     p.anchor + c.day_lo
-    + cast(gen_pick(gen_scn_index(p.e, c.claim_key), 710, c.day_hi - c.day_lo + 1) as integer)
+    + cast(gen_pick(gen_scn_index(p.e, c.src_key), 710, c.day_hi - c.day_lo + 1) as integer)
         as claim_date,
     c.min_delta,
     c.max_delta,
@@ -83,6 +109,9 @@ from gen_esi_person as p
 inner join tpl_claim as c on p.scenario = c.scenario;
 
 -- Canonical medical lines (same columns as the filler's, see medical_claim.sql).
+-- A line's code, modifiers and amount are drawn from dk, the index of the line it repeats
+-- (src_line of the claim src_ck: a reversal repeats its original exactly), else its own;
+-- sign and cents make a reversal (-1) and a partial one (cents off).
 create or replace temp table gen_scn_medical as
 with lines as (
     select
@@ -95,7 +124,10 @@ with lines as (
         l.units,
         l.revenue,
         l.paid,
-        c.ck * 64 + l.line_number as lk
+        l.sign,
+        l.cents,
+        c.ck * 64 + l.line_number as lk,
+        c.src_ck * 64 + l.src_line as dk
     from gen_scn_claim as c
     inner join tpl_line as l on c.scenario = l.scenario and c.claim_key = l.claim_key
 ),
@@ -103,9 +135,13 @@ with lines as (
 priced as (
     select
         *,
-        round(paid * (0.9 + gen_pct(lk, 740) / 500.0), 2) * (case when reversal then -1 else 1 end)
-            as paid_amount,
-        case when role = 'none' then null else gen_prac(role, ck, 716) end as rendering_k
+        round(paid * (0.9 + gen_pct(dk, 740) / 500.0), 2) * sign + cents / 100.0 as paid_amount,
+        case
+            when role = 'none' then null
+            when role = 'esi' and e in (select o.e from gen_outlier_person as o)
+                then gen_prac_start('esi')
+            else gen_prac(role, src_ck, 716)
+        end as rendering_k
     from lines
 )
 
@@ -129,9 +165,9 @@ select
     cast(null as varchar) as drg,
     revenue,
     units,
-    gen_choose(hcpcs, lk, 713) as hcpcs,
-    gen_choose(mod1, lk, 714) as mod1,
-    gen_choose(mod2, lk, 715) as mod2,
+    gen_choose(hcpcs, dk, 713) as hcpcs,
+    gen_choose(mod1, dk, 714) as mod1,
+    gen_choose(mod2, dk, 715) as mod2,
     rendering_k,
     case when claim_type = 'institutional' then gen_prac('facility', ck, 717) else rendering_k end
         as billing_k,
@@ -180,6 +216,7 @@ select
     anchor + day_lo + cast(gen_pick(fk, 750, day_hi - day_lo + 1) as integer) as dispensing_date,
     case kind
         when 'oral' then gen_choose(getvariable('gen_ndc_oral'), fk, 751)
+        when 'topical' then gen_choose(getvariable('gen_ndc_topical'), fk, 751)
         when 'injectable' then gen_choose(getvariable('gen_ndc_injectable'), fk, 751)
         else gen_unlisted_ndc(gen_pick(fk, 751, 400))
     end as ndc,
@@ -237,11 +274,12 @@ order by rec;
 
 -- The answer key.
 create or replace temp view gen_expected_findings as
-select
+-- the answer key's columns in the contract's order
+select  -- noqa: ST06
     gen_claim_id(gen_scn_index(p.e, f.claim_key)) as claim_id,
     f.line_number as claim_line_number,
     f.rule_id,
     f.status
 from gen_esi_person as p
 inner join tpl_finding as f on p.scenario = f.scenario
-order by claim_id, claim_line_number, rule_id;
+order by claim_id, claim_line_number, f.rule_id;

@@ -6,6 +6,7 @@
 --   gen_seed_key   BIGINT     the seed (48 bits) folded into every draw
 --   gen_n_persons  BIGINT     general (non-ESI) persons
 --   gen_n_prac     BIGINT     practitioners (NPIs)
+--   gen_n_esi_prac BIGINT     injectors who bill ESIs (40; fewer in the demo profile)
 --   gen_labelers   VARCHAR[]  NDC labelers the crosswalk does not use
 -- (the table files use more: sizes, crosswalk NDC lists; see generate.py).
 --
@@ -83,8 +84,10 @@ create or replace macro gen_prac_start(role) as case role
     when 'facility' then 130 else 160
 end;
 
+-- (gen_n_esi_prac: injectors actually billing, at most the 40 of the range; the demo
+-- profile uses fewer so each reaches the report's peer comparison)
 create or replace macro gen_prac_count(role) as case role
-    when 'esi' then 40 when 'pt' then 40 when 'chiro' then 15 when 'radiology' then 35
+    when 'esi' then getvariable('gen_n_esi_prac') when 'pt' then 40 when 'chiro' then 15 when 'radiology' then 35
     when 'facility' then 30 else getvariable('gen_n_prac') - 160
 end;
 

@@ -68,7 +68,8 @@ amounts as (
     from priced
 )
 
-select
+-- the columns of gen_scn_medical, in its order (gen_medical_lines unions them by position)
+select  -- noqa: ST06
     getvariable('gen_n_scn_lines') + i as rec,
     q,
     gen_claim_id(c) as claim_id,
@@ -128,7 +129,8 @@ select
 from amounts;
 
 create or replace temp view gen_medical_lines as
-select * from gen_scn_medical
+-- both halves hold the canonical line columns, in one order
+select * from gen_scn_medical  -- noqa: AM04
 union all
 select * from gen_filler_medical;
 
@@ -146,7 +148,8 @@ with x as (
     from gen_medical_lines
 )
 
-select
+-- columns in the Tuva layout's order, as a reader of the extract sees them
+select  -- noqa: ST06
     rec,
     defect,
     warning,

@@ -13,18 +13,20 @@ with x as (
             when k < gen_prac_start('facility') then 'radiology'
             when k < gen_prac_start('general') then 'facility'
             else 'general'
-        end as role
-    from range(getvariable('gen_n_prac')) as t (k)
+        end as prac_role
+    -- the alias names the column
+    from range(getvariable('gen_n_prac')) as t (k)  -- noqa: AL05
 )
 
-select
+-- columns in the Tuva layout's order, as a reader of the extract sees them
+select  -- noqa: ST06
     cast(null as bigint) as rec,
     cast(null as varchar) as defect,
     cast(null as varchar) as warning,
     gen_practitioner_id(k) as practitioner_id,
     gen_npi(k) as npi,
     case
-        when role <> 'facility'
+        when prac_role <> 'facility'
             then
                 gen_choose([
                     'Alex', 'Priya', 'Samuel', 'Grace', 'Omar', 'Helen', 'Victor', 'Mei', 'Paul',
@@ -32,7 +34,7 @@ select
                 ], k, 120)
     end as first_name,
     case
-        when role <> 'facility'
+        when prac_role <> 'facility'
             then
                 gen_choose([
                     'Alvarez', 'Bennett', 'Cho', 'Dubois', 'Eriksen', 'Fischer', 'Gupta', 'Hughes',
@@ -40,7 +42,7 @@ select
                 ],
                 k, 121)
     end as last_name,
-    case role
+    case prac_role
         when 'facility'
             then
                 gen_choose([
@@ -52,7 +54,7 @@ select
             'Riverside Health Partners', 'Independent Practice'
         ], k, 122)
     end as practice_affiliation,
-    case role
+    case prac_role
         when 'esi'
             then
                 gen_choose([

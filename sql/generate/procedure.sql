@@ -1,6 +1,7 @@
 -- procedure (EHR, Tuva clinical layout): the ESI persons' planted EHR
 -- evidence (gen_scn_procedure) and ordinary procedures of general persons.
 -- A row carries both source and normalized code, or only one of them.
+-- gen_proc_index (a view with column r) says which ordinary procedures to build.
 
 create or replace temp view gen_procedure_lines as
 select
@@ -29,8 +30,8 @@ from (
     select
         r,
         gen_pick(r, 2, getvariable('gen_n_persons')) as q
-    from range(getvariable('gen_n_proc_filler')) as t (r)
-);
+    from gen_proc_index
+) as filler;
 
 create or replace temp view gen_procedure_out as
 with x as (
@@ -42,7 +43,8 @@ with x as (
     from gen_procedure_lines
 )
 
-select
+-- columns in the Tuva layout's order, as a reader of the extract sees them
+select  -- noqa: ST06
     cast(null as bigint) as rec,
     cast(null as varchar) as defect,
     cast(null as varchar) as warning,

@@ -2,9 +2,10 @@
 -- grain: one row per (claim, distinct diagnosis code) for every claim holding a
 --        non-reversal ESI line.
 -- Diagnoses of a line are diagnosis_code_1..25 of every line of its claim (policy
--- section 1); codes arrive normalized (upper-case, no dots). Reversal lines do not
--- contribute (they are not evidence). dx_rank orders the codes by first appearance
--- (line number, then position, then code) so evidence lists are deterministic.
+-- section 1); codes arrive normalized (upper-case, no dots). Reversal lines and the lines
+-- they cancel (int_reversal_matches) do not contribute (they are not evidence). dx_rank
+-- orders the codes by first appearance (line number, then position, then code) so
+-- evidence lists are deterministic.
 
 with
 
@@ -14,6 +15,11 @@ esi_claims as (
         claim_id
     from int_esi_claim_lines
     where not is_reversal
+),
+
+medical_reversal_matches as (
+    select * from int_reversal_matches
+    where table_name = 'medical_claim'
 ),
 
 claim_lines as (
@@ -45,13 +51,22 @@ claim_lines as (
         medical_claim.diagnosis_code_22,
         medical_claim.diagnosis_code_23,
         medical_claim.diagnosis_code_24,
-        medical_claim.diagnosis_code_25,
-        medical_claim.paid_amount
+        medical_claim.diagnosis_code_25
     from medical_claim
     inner join esi_claims
         on
             coalesce(medical_claim.data_source, '') = esi_claims.source_key
             and medical_claim.claim_id = esi_claims.claim_id
+    where
+        not coalesce(medical_claim.paid_amount < 0, false)
+        and not exists (
+            select 1
+            from medical_reversal_matches as cancelled
+            where
+                cancelled.source_key = esi_claims.source_key
+                and cancelled.original_claim_id = medical_claim.claim_id
+                and cancelled.original_claim_line_number = medical_claim.claim_line_number
+        )
 ),
 
 diagnosis_positions as (
@@ -98,7 +113,6 @@ unpivoted as (
         end as diagnosis_code
     from claim_lines
     cross join diagnosis_positions
-    where not coalesce(claim_lines.paid_amount < 0, false)
 ),
 
 first_seen as (

@@ -1,14 +1,19 @@
 -- model: int_esi_lines
 -- grain: one row per ESI medical_claim line (every line of int_esi_claim_lines).
--- exclusion_reason says why a line is not audited (NULL = audited):
+-- exclusion_reason says why a line is not audited (NULL = audited), first match wins:
 --   'reversal'      negative paid amount (policy section 1)
+--   'reversed'      cancelled by a reversal (section 1, since 1.1; int_reversal_matches),
+--                   whatever its claim's region or add-on status
 --   'thoracic'      its claim has a thoracic and no cervical spine diagnosis (section 1)
 --   'folded_addon'  an add-on (64480, 0229T) folded into the primary line of its claim
 --                   (section 1): its amount adds to the primary's, its units count toward
 --                   the session's levels, and it is reported on the primary's line.
--- Folding: the primary is a non-reversal line of the same claim with the add-on's primary
--- code; with several, the one on the add-on's service date with the lowest line number,
--- else the lowest line number. An add-on with no primary on its claim is audited alone.
+-- paired_claim_id / paired_claim_line_number: for a 'reversed' line, the reversal that
+-- cancels it; for a 'reversal' line, the line it cancels (NULL: it matches nothing).
+-- Folding: the primary is a live line (neither reversal nor reversed) of the same claim with
+-- the add-on's primary code; with several, the one on the add-on's service date with the
+-- lowest line number, else the lowest line number. An add-on with no primary on its claim
+-- is audited alone; a reversed add-on is not folded (its amount and units are gone).
 -- For audited lines, audited_paid_amount = own amount + amounts of folded add-ons (NULL
 -- only when all are missing) and n_levels = own units + folded add-ons' units.
 
@@ -20,6 +25,11 @@ esi_claim_lines as (
 
 esi_claims as (
     select * from int_esi_claims
+),
+
+medical_reversal_matches as (
+    select * from int_reversal_matches
+    where table_name = 'medical_claim'
 ),
 
 modifier_value_sets as (
@@ -97,10 +107,43 @@ modifier_flags as (
     group by line_modifiers.source_key, line_modifiers.claim_id, line_modifiers.claim_line_number
 ),
 
+reversal_pairs as (
+    select
+        esi_claim_lines.source_key,
+        esi_claim_lines.claim_id,
+        esi_claim_lines.claim_line_number,
+        cancelling.reversal_claim_id as reversed_by_claim_id,
+        cancelling.reversal_claim_line_number as reversed_by_line_number,
+        cancelled.original_claim_id as reverses_claim_id,
+        cancelled.original_claim_line_number as reverses_line_number
+    from esi_claim_lines
+    left join medical_reversal_matches as cancelling
+        on
+            esi_claim_lines.source_key = cancelling.source_key
+            and esi_claim_lines.claim_id = cancelling.original_claim_id
+            and esi_claim_lines.claim_line_number = cancelling.original_claim_line_number
+    left join medical_reversal_matches as cancelled
+        on
+            esi_claim_lines.source_key = cancelled.source_key
+            and esi_claim_lines.claim_id = cancelled.reversal_claim_id
+            and esi_claim_lines.claim_line_number = cancelled.reversal_claim_line_number
+    where cancelling.original_claim_id is not null or cancelled.reversal_claim_id is not null
+),
+
 live_lines as (
     select *
     from esi_claim_lines
-    where not is_reversal
+    where
+        not is_reversal
+        and not exists (
+            select 1
+            from reversal_pairs
+            where
+                reversal_pairs.reversed_by_claim_id is not null
+                and reversal_pairs.source_key = esi_claim_lines.source_key
+                and reversal_pairs.claim_id = esi_claim_lines.claim_id
+                and reversal_pairs.claim_line_number = esi_claim_lines.claim_line_number
+        )
 ),
 
 addon_primary_candidates as (
@@ -138,8 +181,12 @@ line_status as (
     select
         esi_claim_lines.*,
         addon_folding.primary_line_number as folded_into_line_number,
+        coalesce(reversal_pairs.reversed_by_claim_id, reversal_pairs.reverses_claim_id) as paired_claim_id,
+        coalesce(reversal_pairs.reversed_by_line_number, reversal_pairs.reverses_line_number)
+            as paired_claim_line_number,
         case
             when esi_claim_lines.is_reversal then 'reversal'
+            when reversal_pairs.reversed_by_claim_id is not null then 'reversed'
             when esi_claims.is_thoracic_only then 'thoracic'
             when addon_folding.primary_line_number is not null then 'folded_addon'
         end as exclusion_reason
@@ -148,6 +195,11 @@ line_status as (
         on
             esi_claim_lines.source_key = esi_claims.source_key
             and esi_claim_lines.claim_id = esi_claims.claim_id
+    left join reversal_pairs
+        on
+            esi_claim_lines.source_key = reversal_pairs.source_key
+            and esi_claim_lines.claim_id = reversal_pairs.claim_id
+            and esi_claim_lines.claim_line_number = reversal_pairs.claim_line_number
     left join addon_folding
         on
             esi_claim_lines.source_key = addon_folding.source_key
@@ -192,6 +244,8 @@ final as (
         line_status.is_reversal,
         line_status.exclusion_reason,
         line_status.folded_into_line_number,
+        line_status.paired_claim_id,
+        line_status.paired_claim_line_number,
         audited_totals.audited_paid_amount,
         audited_totals.n_levels,
         audited_totals.n_folded_addons,

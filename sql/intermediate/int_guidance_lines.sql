@@ -1,6 +1,7 @@
 -- model: int_guidance_lines
--- grain: one row per non-reversal 77003/77012 medical_claim line (value set
---        guidance_fluoro_ct) of a person with ESI lines, any claim type, any modifier.
+-- grain: one row per live 77003/77012 medical_claim line (value set guidance_fluoro_ct)
+--        of a person with ESI lines, any claim type, any modifier: neither a reversal nor a
+--        line a reversal cancels (int_person_claim_lines, policy 1.1).
 -- Used by imaging_guidance (guidance billed the same day, any claim) and
 -- guidance_unbundled (keyed on these lines).
 

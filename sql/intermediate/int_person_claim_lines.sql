@@ -1,12 +1,18 @@
 -- model: int_person_claim_lines
--- grain: one row per non-reversal medical_claim line of a person in int_esi_persons
---        (the history that evidence, guidance lines and sessions are read from).
--- Reversal lines (negative paid amount) are never evidence (policy section 1).
+-- grain: one row per live medical_claim line of a person in int_esi_persons (the history
+--        that evidence, guidance lines and sessions are read from).
+-- Live: neither a reversal (negative paid amount) nor a line a reversal cancels
+-- (int_reversal_matches): neither is evidence (policy section 1).
 
 with
 
 esi_persons as (
     select * from int_esi_persons
+),
+
+medical_reversal_matches as (
+    select * from int_reversal_matches
+    where table_name = 'medical_claim'
 ),
 
 person_claim_lines as (
@@ -36,7 +42,16 @@ person_claim_lines as (
 final as (
     select *
     from person_claim_lines
-    where not coalesce(paid_amount < 0, false)
+    where
+        not coalesce(paid_amount < 0, false)
+        and not exists (
+            select 1
+            from medical_reversal_matches as cancelled
+            where
+                cancelled.source_key = person_claim_lines.source_key
+                and cancelled.original_claim_id = person_claim_lines.claim_id
+                and cancelled.original_claim_line_number = person_claim_lines.claim_line_number
+        )
 )
 
 select * from final

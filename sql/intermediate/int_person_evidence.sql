@@ -4,14 +4,24 @@
 -- radiographs (2.3), from three places:
 --   medical_claim   hcpcs_code (CPT/HCPCS entries), any hcpcs_modifier_1..5 (modifier
 --                   entries: GP, GO) and revenue_center_code (revenue entries: 042x),
---                   non-reversal lines only, dated by service_date;
+--                   live lines only (int_person_claim_lines: no reversal, no line a
+--                   reversal cancels), dated by service_date;
 --   procedure (EHR) source_code or normalized_code (CPT/HCPCS entries) and modifier_1..5,
 --                   dated by procedure_date;
---   pharmacy_claim  NDC -> ndc_crosswalk -> ingredient in drug_conservative_care and
---                   route in drug_route_conservative_care; only listed NDCs count;
---                   non-reversal fills, dated by dispensing_date.
+--   pharmacy_claim  NDC -> ndc_crosswalk -> (ingredient, route) pairs that count: every
+--                   ingredient of drug_conservative_care by a route of
+--                   drug_route_conservative_care (oral), and the NSAIDs of drug_nsaid also
+--                   by a route of drug_route_nsaid (topical) (policy 1.1). A crosswalk route
+--                   lists one or more routes joined by '; ' (jobs/audit/reference.py
+--                   normalizes it); the fill counts when any of them counts. Only listed
+--                   NDCs count; fills that are reversals or that a reversal cancels do not
+--                   (int_reversal_matches); dated by dispensing_date.
+-- Which value sets are evidence, of which kind (evidence_kind: conservative_care, imaging,
+-- emg, radiograph) and under which label is read from ref_value_set_labels, the one place
+-- that names them; the rules select events by evidence_kind.
 -- code_display and evidence_label make the evidence sentence ("PT 97110", "PT 97799-GP",
--- "PT rev 0420", "Rx gabapentin 65862019801").
+-- "PT GP" for a GP line without a code, "PT rev 0420", "Rx gabapentin 65862019801"); every
+-- part is present or replaced, so the text is never empty (policy section 5).
 
 with
 
@@ -23,27 +33,25 @@ esi_persons as (
     select * from int_esi_persons
 ),
 
--- a value set without an evidence_label in ref_value_set_labels still counts, labelled by its name
+evidence_labels as (
+    select
+        value_set,
+        evidence_kind,
+        coalesce(evidence_label, value_set) as evidence_label
+    from ref_value_set_labels
+    where evidence_kind is not null
+),
+
 evidence_value_sets as (
     select
         value_sets.value_set,
         value_sets.code,
         value_sets.code_system,
-        coalesce(labels.evidence_label, value_sets.value_set) as evidence_label
+        evidence_labels.evidence_kind,
+        evidence_labels.evidence_label
     from value_sets
-    left join ref_value_set_labels as labels
-        on value_sets.value_set = labels.value_set
-    where value_sets.value_set in (
-        'conservative_care_pt',
-        'conservative_care_ot',
-        'conservative_care_chiropractic',
-        'conservative_care_osteopathic',
-        'conservative_care_cervical_dme',
-        'conservative_care_rtm',
-        'imaging_cervical_spine',
-        'emg_ncs',
-        'imaging_spine_radiograph'
-    )
+    inner join evidence_labels
+        on value_sets.value_set = evidence_labels.value_set
 ),
 
 procedure_value_sets as (
@@ -82,6 +90,15 @@ person_procedures as (
         on procedure.person_id = esi_persons.person_id
 ),
 
+cancelled_fills as (
+    select
+        source_key,
+        original_claim_id as claim_id,
+        original_claim_line_number as claim_line_number
+    from int_reversal_matches
+    where table_name = 'pharmacy_claim'
+),
+
 person_fills as (
     select
         pharmacy_claim.person_id,
@@ -90,19 +107,39 @@ person_fills as (
     from pharmacy_claim
     inner join esi_persons
         on pharmacy_claim.person_id = esi_persons.person_id
-    where not coalesce(pharmacy_claim.paid_amount < 0, false)
+    where
+        not coalesce(pharmacy_claim.paid_amount < 0, false)
+        and not exists (
+            select 1
+            from cancelled_fills
+            where
+                cancelled_fills.source_key = coalesce(pharmacy_claim.data_source, '')
+                and cancelled_fills.claim_id = pharmacy_claim.claim_id
+                and cancelled_fills.claim_line_number = pharmacy_claim.claim_line_number
+        )
 ),
 
-drug_ingredients as (
-    select code as ingredient
-    from value_sets
-    where value_set = 'drug_conservative_care'
-),
+-- (ingredient, route) pairs that count: each ingredient list with its route list
+counting_drug_routes as (
+    select
+        ingredients.code as ingredient,
+        routes.code as route
+    from value_sets as ingredients
+    inner join value_sets as routes
+        on
+            ingredients.value_set = 'drug_conservative_care'
+            and routes.value_set = 'drug_route_conservative_care'
 
-drug_routes as (
-    select code as route
-    from value_sets
-    where value_set = 'drug_route_conservative_care'
+    union all
+
+    select
+        ingredients.code as ingredient,
+        routes.code as route
+    from value_sets as ingredients
+    inner join value_sets as routes
+        on
+            ingredients.value_set = 'drug_nsaid'
+            and routes.value_set = 'drug_route_nsaid'
 ),
 
 medical_code_events as (
@@ -110,8 +147,9 @@ medical_code_events as (
         person_claim_lines.person_id,
         person_claim_lines.service_date as event_date,
         procedure_value_sets.value_set,
+        procedure_value_sets.evidence_kind,
         procedure_value_sets.evidence_label,
-        person_claim_lines.hcpcs_code as code_display,
+        procedure_value_sets.code as code_display,
         'medical_claim' as evidence_source
     from person_claim_lines
     inner join procedure_value_sets
@@ -173,8 +211,10 @@ medical_modifier_events as (
         medical_line_modifiers.person_id,
         medical_line_modifiers.event_date,
         modifier_value_sets.value_set,
+        modifier_value_sets.evidence_kind,
         modifier_value_sets.evidence_label,
-        medical_line_modifiers.hcpcs_code || '-' || medical_line_modifiers.modifier as code_display,
+        -- a line without a code is described by its modifier (policy section 5)
+        coalesce(medical_line_modifiers.hcpcs_code || '-', '') || modifier_value_sets.code as code_display,
         'medical_claim' as evidence_source
     from medical_line_modifiers
     inner join modifier_value_sets
@@ -186,8 +226,9 @@ medical_revenue_events as (
         person_claim_lines.person_id,
         person_claim_lines.service_date as event_date,
         revenue_value_sets.value_set,
+        revenue_value_sets.evidence_kind,
         revenue_value_sets.evidence_label,
-        'rev ' || person_claim_lines.revenue_center_code as code_display,
+        'rev ' || revenue_value_sets.code as code_display,
         'medical_claim' as evidence_source
     from person_claim_lines
     inner join revenue_value_sets
@@ -199,6 +240,7 @@ procedure_code_events as (
         person_procedures.person_id,
         person_procedures.procedure_date as event_date,
         procedure_value_sets.value_set,
+        procedure_value_sets.evidence_kind,
         procedure_value_sets.evidence_label,
         procedure_value_sets.code as code_display,
         'procedure' as evidence_source
@@ -212,6 +254,7 @@ procedure_code_events as (
         person_procedures.person_id,
         person_procedures.procedure_date as event_date,
         procedure_value_sets.value_set,
+        procedure_value_sets.evidence_kind,
         procedure_value_sets.evidence_label,
         procedure_value_sets.code as code_display,
         'procedure' as evidence_source
@@ -275,8 +318,9 @@ procedure_modifier_events as (
         procedure_modifiers.person_id,
         procedure_modifiers.event_date,
         modifier_value_sets.value_set,
+        modifier_value_sets.evidence_kind,
         modifier_value_sets.evidence_label,
-        coalesce(procedure_modifiers.procedure_code, '') || '-' || procedure_modifiers.modifier as code_display,
+        coalesce(procedure_modifiers.procedure_code || '-', '') || modifier_value_sets.code as code_display,
         'procedure' as evidence_source
     from procedure_modifiers
     inner join modifier_value_sets
@@ -287,19 +331,19 @@ pharmacy_events as (
     select
         person_fills.person_id,
         person_fills.dispensing_date as event_date,
-        'drug_conservative_care' as value_set,
-        coalesce(drug_labels.evidence_label, 'drug_conservative_care') as evidence_label,
-        ndc_crosswalk.ingredient || ' ' || person_fills.ndc_code as code_display,
+        drug_labels.value_set,
+        drug_labels.evidence_kind,
+        drug_labels.evidence_label,
+        counting_drug_routes.ingredient || ' ' || ndc_crosswalk.ndc as code_display,
         'pharmacy_claim' as evidence_source
     from person_fills
     inner join ndc_crosswalk
         on person_fills.ndc_code = ndc_crosswalk.ndc
-    inner join drug_ingredients
-        on ndc_crosswalk.ingredient = drug_ingredients.ingredient
-    inner join drug_routes
-        on ndc_crosswalk.route = drug_routes.route
-    left join ref_value_set_labels as drug_labels
+    inner join counting_drug_routes
+        on ndc_crosswalk.ingredient = counting_drug_routes.ingredient
+    inner join evidence_labels as drug_labels
         on drug_labels.value_set = 'drug_conservative_care'
+    where ('; ' || ndc_crosswalk.route || '; ') like ('%; ' || counting_drug_routes.route || '; %')
 ),
 
 all_events as (
@@ -321,6 +365,7 @@ final as (
         person_id,
         event_date,
         value_set,
+        evidence_kind,
         evidence_label,
         code_display,
         evidence_source

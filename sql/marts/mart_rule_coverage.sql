@@ -2,8 +2,8 @@
 -- grain: one row per rule id
 -- lines_checked: lines in the rule's scope (audited ESI lines, folded add-ons counted on
 --   their primary; for the level rules the professional lines of their kind; for
---   guidance_unbundled the 77003/77012 lines on a day with an audited ESI line of the
---   same person). lines_exempt: the part of lines_checked the policy exempts
+--   guidance_unbundled the 77003/77012 lines on a day with an audited ESI line or a
+--   folded add-on of the same person). lines_exempt: the part of lines_checked the policy exempts
 --   (G89.12/G89.18 for qualifying_dx, B02 for conservative_care); exempt lines pass.
 
 with
@@ -18,17 +18,20 @@ guidance_lines as (
     select * from int_guidance_lines
 ),
 
-sessions as (
-    select * from int_esi_sessions
+session_days as (
+    select distinct
+        person_id,
+        service_date
+    from int_esi_session_lines
 ),
 
 guidance_lines_checked as (
     select guidance_lines.claim_id
     from guidance_lines
-    inner join sessions
+    inner join session_days
         on
-            guidance_lines.person_id = sessions.person_id
-            and guidance_lines.service_date = sessions.service_date
+            guidance_lines.person_id = session_days.person_id
+            and guidance_lines.service_date = session_days.service_date
 ),
 
 coverage as (

@@ -5,6 +5,7 @@
 -- $provider_keys[i] shows $line_caps[i] lines (providers not listed show none).
 -- is_new: the finding was not in the previous successful run $previous_run_id (true for
 -- every finding when there is none: the caller ignores it then).
+-- review_state and age_days (days since first seen, to the run's date $run_date).
 
 with
 
@@ -73,6 +74,8 @@ final as (
         findings.rule_id,
         findings.status,
         findings.evidence,
+        findings.review_state,
+        date_diff('day', findings.first_seen_on, cast($run_date as date)) as age_days,  -- noqa: RF02
         previous_findings.rule_id is null as is_new
     from shown_lines
     inner join findings

@@ -6,7 +6,8 @@
 --   on the 77003/77012 line, which may be billed by another provider than the injection).
 -- n_lines_failed: audited ESI lines with at least one `fail` finding: the numerator of the
 --   provider's fail rate, so it never exceeds n_lines_audited.
--- dollars_at_risk: paid amount of the provider's lines with a `fail` finding, each line once.
+-- dollars_at_risk: paid amount of the provider's lines with a `fail` finding, each line once,
+--   except lines whose `fail` findings are all decided not_an_error or (unexpired) waived.
 
 with
 
@@ -26,18 +27,21 @@ findings as (
         claim_id,
         claim_line_number,
         paid_amount,
+        review_state,
         coalesce(rendering_npi, '') as provider_key
     from findings
 ),
 
 failed_lines as (
-    select distinct
+    select
         provider_key,
         claim_id,
         claim_line_number,
-        paid_amount
+        paid_amount,
+        bool_and(review_state in ('not_an_error', 'waived')) as is_decided
     from findings
     where status = 'fail'
+    group by provider_key, claim_id, claim_line_number, paid_amount
 ),
 
 volume as (
@@ -96,6 +100,7 @@ at_risk as (
         provider_key,
         sum(paid_amount) as dollars_at_risk
     from failed_lines
+    where not is_decided
     group by provider_key
 ),
 

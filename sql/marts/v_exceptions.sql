@@ -18,6 +18,7 @@ practitioner as (
 ),
 
 final as (
+    -- every column of findings, whatever it holds, then the provider's name
     select
         f.*,
         p.provider_name,
@@ -26,4 +27,4 @@ final as (
     left join practitioner as p on f.rendering_npi = p.npi
 )
 
-select * from final
+select * from final  -- noqa: AM04

@@ -17,4 +17,4 @@ final as (
 )
 
 select * from final
-order by table_name, n_rows desc, reasons
+order by table_name asc, n_rows desc, reasons asc

@@ -1,5 +1,5 @@
 -- rule_id: conservative_care
--- version: 1.0.0
+-- version: 1.1.0
 -- title: Six weeks of conservative care before the injection
 -- severity: high
 -- statuses: fail, insufficient_history
@@ -7,7 +7,8 @@
 --   without conservative care begun in time
 -- value_sets: conservative_care_pt, conservative_care_ot, conservative_care_chiropractic,
 --   conservative_care_osteopathic, conservative_care_cervical_dme, conservative_care_rtm,
---   drug_conservative_care, drug_route_conservative_care, dx_exempt_herpes_zoster
+--   drug_conservative_care, drug_route_conservative_care, drug_nsaid, drug_route_nsaid,
+--   dx_exempt_herpes_zoster
 -- parameters: conservative_min_days, conservative_lookback_days, eligibility_supplied
 -- citation: Policy section 2.2 and 4; LCD L39240/A58993 (4 weeks of conservative care);
 --   eviCore CMM-200, Carelon, BCBS (six weeks)
@@ -17,7 +18,13 @@
 --   itself is not evidence. Passes when the earliest evidence in the window is at least
 --   conservative_min_days before the service date (so 42 days passes, 41 fails).
 -- - Evidence from medical claims, the EHR procedure extract and pharmacy fills
---   (int_person_evidence); ties on the earliest date are broken by evidence_label, then code.
+--   (int_person_evidence, evidence_kind conservative_care: the value sets
+--   ref_value_set_labels assigns to it); ties on the earliest date are broken by
+--   evidence_label, then code.
+-- - Drug fills count by (ingredient, route): every listed ingredient when oral, NSAIDs also
+--   when topical (policy 1.1); a crosswalk route of several routes counts when any does.
+-- - Reversal lines and fills, and the lines and fills they cancel, are no evidence
+--   (policy 1.1); a cancelled injection is not audited.
 -- - Exempt: any B02 code on the claim.
 -- - insufficient_history when an eligibility extract was supplied and no merged
 --   enrollment span covers the window through the day before the injection (section 4).
@@ -36,15 +43,7 @@ audited_lines as (
 care_events as (
     select *
     from int_person_evidence
-    where value_set in (
-        'conservative_care_pt',
-        'conservative_care_ot',
-        'conservative_care_chiropractic',
-        'conservative_care_osteopathic',
-        'conservative_care_cervical_dme',
-        'conservative_care_rtm',
-        'drug_conservative_care'
-    )
+    where evidence_kind = 'conservative_care'
 ),
 
 enrollment_spans as (

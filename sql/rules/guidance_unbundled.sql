@@ -1,5 +1,5 @@
 -- rule_id: guidance_unbundled
--- version: 1.0.0
+-- version: 1.1.0
 -- title: Fluoroscopic or CT guidance billed apart from an injection code that includes it
 -- severity: medium
 -- statuses: fail
@@ -10,11 +10,13 @@
 --   NCCI bundling of 77003/77012
 --
 -- Readings:
--- - Every non-reversal 77003/77012 line (any claim type, any modifier such as 26 or TC,
---   any amount) of a person who, on that date, has an audited ESI line whose code
---   includes guidance: 62321/62325 on or after 2017-01-01, 64479/64480 on or after
---   2011-01-01 (ref_esi_codes.bundles_guidance_from). Legacy codes, 0228T and lines
---   excluded as thoracic never trigger it.
+-- - Every live 77003/77012 line (any claim type, any modifier such as 26 or TC, any
+--   amount; neither a reversal nor a line a reversal cancels) of a person who, on that
+--   date, has an audited ESI line whose code includes guidance: 62321/62325 on or after
+--   2017-01-01, 64479/64480 on or after 2011-01-01 (ref_esi_codes.bundles_guidance_from).
+--   Legacy codes, 0228T, lines excluded as thoracic and reversed lines never trigger it.
+-- - A folded 64480 is an audited 64480 line on its own service date (policy 1.1), even
+--   when its primary 64479 is on another date (int_esi_session_lines).
 -- - One finding per guidance line; the evidence names one including ESI line (lowest
 --   code, then claim id, then line number).
 
@@ -26,10 +28,9 @@ guidance_lines as (
 
 including_lines as (
     select *
-    from int_esi_lines
+    from int_esi_session_lines
     where
-        exclusion_reason is null
-        and bundles_guidance_from is not null
+        bundles_guidance_from is not null
         and service_date >= bundles_guidance_from
 ),
 

@@ -1,5 +1,5 @@
 -- rule_id: imaging_guidance
--- version: 1.0.0
+-- version: 1.1.0
 -- title: Fluoroscopic or CT guidance is billed
 -- severity: high
 -- statuses: fail
@@ -12,10 +12,12 @@
 -- Readings (per line, by its code's attributes in ref_esi_codes):
 -- - guidance built in (62321, 62325 always; 64479/64480 from 2011-01-01): pass.
 -- - guidance billed apart (62310, 62318; 64479/64480 before 2011-01-01): pass only when
---   the person has a non-reversal 77003/77012 line on the same service date, any claim.
+--   the person has a live 77003/77012 line on the same service date, any claim: a
+--   reversal line, and a line a reversal cancels, supply no guidance (policy 1.1).
 -- - no imaging (62320, 62324) or ultrasound (0228T, 0229T): fail whatever else the
 --   session holds.
--- - A folded primary is judged by its own code (64480 folds into 64479, same dates).
+-- - A folded primary is judged by its own code (64480 folds into 64479) on its own date.
+-- - Lines a reversal cancels are not audited (policy 1.1).
 
 with
 

@@ -1,5 +1,5 @@
 -- rule_id: interlaminar_levels
--- version: 1.0.0
+-- version: 1.1.0
 -- title: Interlaminar injection over one level or billed bilateral
 -- severity: medium
 -- statuses: fail
@@ -14,6 +14,8 @@
 -- - A line is flagged when its units exceed one (missing or zero = one), when it carries
 --   the bilateral modifier on any of hcpcs_modifier_1..5, or when the session (person,
 --   date, across claims) has more than one such line - then every one of them.
+-- - A line a reversal cancels is not audited (policy 1.1): an original, its reversal and
+--   its rebill are one line, not two.
 
 with
 

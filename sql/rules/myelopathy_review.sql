@@ -1,5 +1,5 @@
 -- rule_id: myelopathy_review
--- version: 1.0.0
+-- version: 1.1.0
 -- title: Myelopathy diagnosis on the injection claim
 -- severity: review
 -- statuses: review
@@ -8,8 +8,9 @@
 -- parameters:
 -- citation: Policy section 3; seed clinical summary (no myelopathy); LCD L39240/A58993 contraindications
 --
--- Readings: diagnoses of every non-reversal line of the claim; the evidence names the
--- first myelopathy code in claim order.
+-- Readings: audited lines only (a line a reversal cancels is not audited, policy 1.1);
+-- diagnoses of every live line of the claim (no reversal line, no cancelled line); the
+-- evidence names the first myelopathy code in claim order.
 
 with
 

@@ -1,5 +1,5 @@
 -- rule_id: prior_imaging
--- version: 1.0.0
+-- version: 1.1.0
 -- title: A prior MRI or CT of the cervical spine
 -- severity: high
 -- statuses: fail, insufficient_history
@@ -13,7 +13,9 @@
 -- Readings:
 -- - Window [service_date - imaging_lookback_days, service_date]: a study on the
 --   injection day counts, one after it does not (730 days before counts, 731 does not).
--- - Medical claims and the EHR procedure extract both count (int_person_evidence).
+-- - Medical claims and the EHR procedure extract both count (int_person_evidence,
+--   evidence_kind imaging; emg and radiograph as below). A reversed study (cancelled by a
+--   reversal, policy 1.1) and the reversal itself are no evidence.
 -- - EMG/NCS counts only when imaging_accepts_emg; spine radiographs never count. Both
 --   appear in the evidence as "latest spine imaging" (latest on or before the injection
 --   day; ties broken by evidence_label, then code), so a reviewer sees what was found.
@@ -34,11 +36,11 @@ spine_imaging_events as (
     select
         *,
         (
-            value_set = 'imaging_cervical_spine'
-            or (value_set = 'emg_ncs' and $imaging_accepts_emg)
+            evidence_kind = 'imaging'
+            or (evidence_kind = 'emg' and $imaging_accepts_emg)
         ) as is_qualifying_study
     from int_person_evidence
-    where value_set in ('imaging_cervical_spine', 'emg_ncs', 'imaging_spine_radiograph')
+    where evidence_kind in ('imaging', 'emg', 'radiograph')
 ),
 
 enrollment_spans as (

@@ -1,5 +1,5 @@
 -- rule_id: qualifying_dx
--- version: 1.0.0
+-- version: 1.1.0
 -- title: A qualifying cervical radicular diagnosis is on the claim
 -- severity: high
 -- statuses: fail
@@ -12,7 +12,9 @@
 --   L36920/A56681, L38994/A58695, L39054/A58777 (indications: radiculopathy)
 --
 -- Readings:
--- - Diagnoses are those of every non-reversal line of the claim (int_esi_claims).
+-- - Audited lines only: reversal lines and the lines they cancel are not audited (policy
+--   1.1). Diagnoses are those of every live line of the claim (int_esi_claims): a reversal
+--   line and a line a reversal cancels contribute none.
 -- - Exempt: G89.12 / G89.18 anywhere on the claim: the line passes and is counted exempt.
 -- - Stenosis codes (M48.01-M48.03, M99.21-M99.71 cervical) qualify alone unless
 --   stenosis_requires_radicular_dx; then they need a radicular code on the claim, read

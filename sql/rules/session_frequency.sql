@@ -1,5 +1,5 @@
 -- rule_id: session_frequency
--- version: 1.0.0
+-- version: 1.1.0
 -- title: More ESI sessions than allowed in any rolling 365 days
 -- severity: high
 -- statuses: fail
@@ -10,11 +10,18 @@
 --
 -- Readings:
 -- - A session is (person, service date) with at least one audited line (int_esi_sessions).
+--   A date holding only a folded add-on (billed on another date than its primary) is no
+--   session: the add-on is not audited on its own (policy section 1), and counting it would
+--   make one injection two sessions. Reversal lines and the lines they cancel are not
+--   audited, so an original, its reversal and its rebill are one session.
 -- - The window is the 365 days ending on the session's date (date - 364 through date):
 --   a session 364 days earlier counts, one 365 days earlier does not.
 -- - The session is flagged when the window holds more than max_sessions_per_12_months
 --   sessions (itself included); flagged sessions still count toward later windows.
--- - Every audited line of a flagged session is flagged.
+-- - Every audited line of a flagged session is flagged, and so is the primary of a folded
+--   add-on whose own date is a flagged session (policy 1.1: the add-on keeps its date), once
+--   per line: the evidence names the line's own session when it is flagged, else the
+--   earliest flagged session of its folded add-ons.
 
 with
 
@@ -22,10 +29,8 @@ sessions as (
     select * from int_esi_sessions
 ),
 
-audited_lines as (
-    select *
-    from int_esi_lines
-    where exclusion_reason is null
+session_lines as (
+    select * from int_esi_session_lines
 ),
 
 window_counts as (
@@ -49,30 +54,47 @@ over_limit_sessions as (
     where n_sessions_in_window > $max_sessions_per_12_months  -- noqa: RF02
 ),
 
+flagged_lines as (
+    select
+        session_lines.*,
+        over_limit_sessions.n_sessions_in_window,
+        over_limit_sessions.first_session_in_window,
+        row_number() over (
+            partition by session_lines.source_key, session_lines.claim_id, session_lines.reported_line_number
+            order by
+                case when session_lines.service_date = session_lines.reported_service_date then 0 else 1 end,
+                session_lines.service_date,
+                session_lines.claim_line_number
+        ) as session_rank
+    from session_lines
+    inner join over_limit_sessions
+        on
+            session_lines.person_id = over_limit_sessions.person_id
+            and session_lines.service_date = over_limit_sessions.service_date
+),
+
 final as (
     select
         'session_frequency' as rule_id,
         'fail' as status,
         'high' as severity,
-        audited_lines.data_source,
-        audited_lines.claim_id,
-        audited_lines.claim_line_number,
-        audited_lines.person_id,
-        audited_lines.rendering_npi,
-        audited_lines.service_date,
-        audited_lines.hcpcs_code,
-        audited_lines.audited_paid_amount as paid_amount,
-        'session ' || cast(audited_lines.service_date as varchar) || ' is number '
-        || cast(over_limit_sessions.n_sessions_in_window as varchar) || ' in the 365 days '
-        || cast(cast(audited_lines.service_date - interval 364 day as date) as varchar)
-        || '..' || cast(audited_lines.service_date as varchar)
-        || ' (first ' || cast(over_limit_sessions.first_session_in_window as varchar)
-        || '); limit ' || cast($max_sessions_per_12_months as varchar) as evidence  -- noqa: RF02
-    from audited_lines
-    inner join over_limit_sessions
-        on
-            audited_lines.person_id = over_limit_sessions.person_id
-            and audited_lines.service_date = over_limit_sessions.service_date
+        data_source,
+        claim_id,
+        reported_line_number as claim_line_number,
+        person_id,
+        reported_rendering_npi as rendering_npi,
+        reported_service_date as service_date,
+        reported_hcpcs_code as hcpcs_code,
+        reported_paid_amount as paid_amount,
+        'session ' || cast(service_date as varchar) || ' is number '
+        || cast(n_sessions_in_window as varchar) || ' in the 365 days '
+        || cast(cast(service_date - interval 364 day as date) as varchar)
+        || '..' || cast(service_date as varchar)
+        || ' (first ' || cast(first_session_in_window as varchar)
+        || '); limit ' || cast($max_sessions_per_12_months as varchar)  -- noqa: RF02
+        || addon_note as evidence
+    from flagged_lines
+    where session_rank = 1
 )
 
 select * from final

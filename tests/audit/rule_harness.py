@@ -18,10 +18,32 @@ from jobs.ingest import schema
 
 TUVA_SAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "tuva-synthetic-10"
 INJECTION_DAY = dt.date(2026, 6, 15)
+# The one user-supplied crosswalk of the rule tests (the Spark parity test batches worlds
+# by crosswalk, so every test that supplies one supplies this one): rows written the way
+# users write them (case, several routes), NDCs that no real product uses.
+SUPPLIED_CROSSWALK = """ndc,ingredient,drug_class,route
+12345678901,Naproxen,nsaid,ORAL
+10000000001,ibuprofen,nsaid,topical
+10000000002,naproxen,nsaid,TOPICAL
+10000000003,diclofenac,nsaid,Transdermal; Topical
+10000000004,ibuprofen,nsaid,transdermal
+10000000005,prednisone,corticosteroid,topical
+10000000006,methylprednisolone,corticosteroid,intramuscular; oral
+10000000007,dexamethasone,corticosteroid,intramuscular;intravenous
+10000000008,gabapentin,gabapentinoid,oral;sublingual
+10000000009,cyclobenzaprine,muscle_relaxant,oral solution
+"""
 
 
 def days_before(n: int, day: dt.date = INJECTION_DAY) -> dt.date:
     return day - dt.timedelta(days=n)
+
+
+def supplied_crosswalk(folder: Path) -> Path:
+    """SUPPLIED_CROSSWALK written into `folder`."""
+    path = folder / "crosswalk.csv"
+    path.write_text(SUPPLIED_CROSSWALK, encoding="utf-8")
+    return path
 
 
 def new_connection() -> duckdb.DuckDBPyConnection:
@@ -114,7 +136,11 @@ class Audit:
         }
         _insert(self.con, "procedure", row)
 
-    def fill(self, ndc: str, days: int, person: str = "P1", paid: float = 10.0) -> None:
+    def fill(
+        self, ndc: str, days: int, person: str = "P1", paid: float | None = 10.0, **columns: object
+    ) -> str:
+        """A pharmacy fill `days` before the injection day; returns its claim id. Extra
+        columns pass through (claim_id, claim_line_number, prescribing_provider_npi, ...)."""
         self._claim_seq += 1
         row = {
             "claim_id": f"RX{self._claim_seq:03d}",
@@ -123,8 +149,10 @@ class Audit:
             "dispensing_date": days_before(days),
             "ndc_code": ndc,
             "paid_amount": paid,
+            **columns,
         }
         _insert(self.con, "pharmacy_claim", row)
+        return str(row["claim_id"])
 
     def enrolled(self, start: dt.date, end: dt.date | None, person: str = "P1") -> None:
         row = {"person_id": person, "enrollment_start_date": start, "enrollment_end_date": end}
@@ -154,6 +182,30 @@ class Audit:
         cursor = self.con.execute("select * from findings where rule_id = $r", {"r": rule_id})
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+
+
+def policy_reversal_pairs(lines: list[dict]) -> dict[tuple[str, int], tuple[str, int]]:
+    """Policy section 1 (1.1) read literally: {reversal (claim, line): the line it cancels}.
+
+    `lines`: dicts with `group` (what must match: source, person, date, code, NPI, amount
+    in cents), `claim`, `line` and `paid`. Per group, reversals in (claim, line) order each
+    take a remaining original of their own claim (lowest line) if any, else the lowest
+    remaining original (claim, line). A test oracle, never the product's code.
+    """
+    groups: dict[tuple, tuple[list, list]] = {}
+    for x in lines:
+        reversals, originals = groups.setdefault(x["group"], ([], []))
+        (reversals if x["paid"] < 0 else originals).append((x["claim"], x["line"]))
+    pairs: dict[tuple[str, int], tuple[str, int]] = {}
+    for reversals, originals in groups.values():
+        remaining = sorted(originals)
+        for reversal in sorted(reversals):
+            own = [o for o in remaining if o[0] == reversal[0]]
+            if own or remaining:
+                pick = own[0] if own else remaining[0]
+                remaining.remove(pick)
+                pairs[reversal] = pick
+    return pairs
 
 
 def load_tuva_sample(con: duckdb.DuckDBPyConnection, folder: Path = TUVA_SAMPLE) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from rule_harness import INJECTION_DAY, Audit
+from rule_harness import INJECTION_DAY, Audit, supplied_crosswalk
 
 CLEAN = set()
 
@@ -207,7 +207,7 @@ def test_ehr_procedure_is_conservative_care_evidence(audit: Audit, procedure: di
         ("65862019801", True),  # gabapentin capsule, oral
         ("00591505201", True),  # prednisone tablet, oral
         ("63323016501", False),  # dexamethasone sodium phosphate injection
-        ("65162083366", False),  # diclofenac topical gel
+        ("65162083366", True),  # diclofenac topical gel: an NSAID (policy 1.1)
         ("99999999999", False),  # not in the crosswalk
     ],
 )
@@ -230,8 +230,7 @@ def test_pharmacy_evidence_text(audit: Audit) -> None:
 
 
 def test_supplied_crosswalk_replaces_starter(audit: Audit, tmp_path) -> None:
-    crosswalk = tmp_path / "crosswalk.csv"
-    crosswalk.write_text("ndc,ingredient,drug_class,route\n12345678901,Naproxen,nsaid,ORAL\n")
+    crosswalk = supplied_crosswalk(tmp_path)
     audit.imaging(100)
     audit.fill("12345678901", 60, person="P1")
     audit.fill("65862019801", 60, person="P2")  # in the starter only

@@ -16,7 +16,12 @@ def test_fifth_session_in_365_days_is_flagged(audit: Audit) -> None:
     assert audit.findings("session_frequency") == set()
     fifth = audit.esi("62321", day=INJECTION_DAY)
     assert audit.findings("session_frequency") == {(fifth, 1, "session_frequency", "fail")}
-    assert claims
+    # the four earlier sessions were audited and counted: the fifth is number 5
+    (checked,) = audit.con.execute(
+        "select lines_checked from rule_stats where rule_id = 'session_frequency'"
+    ).fetchone()
+    assert (len(set(claims)), checked) == (4, 5)
+    assert "is number 5 " in audit.rows("session_frequency")[0]["evidence"]
 
 
 @pytest.mark.parametrize(("first_session_days", "flagged"), [(364, True), (365, False)])
@@ -268,7 +273,8 @@ def test_levels_count_across_claims_and_flag_every_audited_line(audit: Audit) ->
         (standalone_addon, 1, "transforaminal_levels", "fail"),
         (left, 1, "transforaminal_levels", "fail"),
     }
-    assert ultrasound
+    # the 0228T line is audited (imaging_guidance fails it) but is not a level
+    assert audit.findings("imaging_guidance") == {(ultrasound, 1, "imaging_guidance", "fail")}
 
 
 def test_facility_lines_are_not_levels(audit: Audit) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import gzip
+import os
 
 import duckdb
 import pytest
@@ -14,6 +15,7 @@ from jobs.errors import InputError
 from jobs.ingest import load
 from jobs.ingest.discover import discover
 from jobs.ingest.schema import TABLES
+from tests.conftest import assert_one_line_error
 
 HEADER = (
     "claim_id,claim_line_number,person_id,claim_start_date,hcpcs_code,rendering_npi,"
@@ -193,3 +195,36 @@ def test_parquet_typed_columns_are_read_as_text_then_converted(tmp_path):
         decimal.Decimal("12.50"),
     )
     assert files[0].rows_read == 1
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda d: (d / "medical_claim.csv").symlink_to("medical_claim.csv"),  # a loop
+        lambda d: (d / "medical_claim.csv").symlink_to(d / "gone.csv"),  # points nowhere
+        lambda d: os.mkfifo(d / "medical_claim.csv"),  # not a regular file
+    ],
+    ids=["symlink-loop", "dangling-symlink", "fifo"],
+)
+def test_an_unreadable_table_entry_is_unusable_input(tmp_path, make):
+    """Issue 16, item 7: a symlink loop used to exit 1 (an unhandled OSError)."""
+    make(tmp_path)
+    with pytest.raises(InputError, match="medical_claim.csv: cannot be read"):
+        discover(tmp_path)
+
+
+def test_an_unreadable_file_inside_a_table_folder_is_not_skipped(tmp_path):
+    folder = tmp_path / "medical_claim"
+    folder.mkdir()
+    (folder / "a.csv").write_text(HEADER + "\n")
+    (folder / "b.csv").symlink_to(folder / "b.csv")
+    with pytest.raises(InputError, match="b.csv: cannot be read"):
+        discover(tmp_path)
+
+
+def test_a_symlink_loop_exits_2_from_the_command_line(tmp_path, cli):
+    inp = tmp_path / "in"
+    inp.mkdir()
+    (inp / "medical_claim.csv").symlink_to("medical_claim.csv")
+    res = cli("run", "--input", inp, "--out", tmp_path / "out")
+    assert_one_line_error(res, "medical_claim.csv", "Too many levels of symbolic links")

@@ -11,15 +11,7 @@ import time
 
 import duckdb
 
-from tests.conftest import assert_one_line_error
-
-OUTPUTS = [
-    "exceptions.csv",
-    "exceptions.parquet",
-    "rejected_rows.csv",
-    "report.html",
-    "manifest.json",
-]
+from tests.conftest import OUTPUTS, assert_one_line_error
 
 
 def test_failed_run_leaves_database_and_outputs_untouched(tmp_path, tuva10, cli):

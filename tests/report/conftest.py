@@ -39,6 +39,13 @@ def hostile_raw(hostile: Rendered) -> Rendered:
     return render(hostile.built, Config(member_ids="raw"), name="report-raw.html")
 
 
+@pytest.fixture(scope="session")
+def many_providers(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
+    """Enough providers for the lazily laid-out provider table (over 500 rows)."""
+    built = synthetic.build(tmp_path_factory.mktemp("many"), n_providers=700, n_lines=9_000)
+    return render(built)
+
+
 @pytest.fixture(scope="module")
 def chromium():
     """Headless Debian chromium through Playwright (tests/report/browser.py)."""

@@ -47,10 +47,13 @@ def check_totals(rendered) -> None:
         "select count(*), count(distinct (claim_id, claim_line_number)), "
         "count(distinct coalesce(rendering_npi, '')) from x",
     )[0]
+    # dollars at risk leave out lines whose fail findings are all decided not_an_error or
+    # (unexpired) waived (issue 15)
     (dollars,) = q(
         rendered,
-        "select sum(paid_amount) from (select distinct claim_id, claim_line_number, paid_amount "
-        "from x where status = 'fail')",
+        "select sum(paid_amount) from (select claim_id, claim_line_number, paid_amount "
+        "from x where status = 'fail' group by all "
+        "having not bool_and(review_state in ('not_an_error', 'waived')))",
     )[0]
     totals = rendered.manifest["findings"]
     assert n > 0 and lines > 0 and dollars > 0  # a run worth checking
@@ -164,8 +167,9 @@ def check_providers(rendered) -> None:
     expected_dollars = dict(
         q(
             rendered,
-            "select coalesce(rendering_npi, '(unknown)'), sum(paid_amount) from (select distinct "
-            "rendering_npi, claim_id, claim_line_number, paid_amount from x where status = 'fail') "
+            "select coalesce(rendering_npi, '(unknown)'), sum(paid_amount) from (select "
+            "rendering_npi, claim_id, claim_line_number, paid_amount from x where status = 'fail' "
+            "group by all having not bool_and(review_state in ('not_an_error', 'waived'))) "
             "group by 1",
         )
     )
@@ -219,3 +223,141 @@ def check_provider_rates(rendered) -> None:
     assert float(k(rendered, "overall_rate").rstrip("%")) / 100 == pytest.approx(
         overall, abs=0.00005
     )
+
+
+def check_review(rendered, run_date) -> None:
+    """The review section (issue 15), from exceptions.parquet (review_state, first_seen_on,
+    paid_amount) and the database's finding_lifecycle and decisions."""
+    bands = q(
+        rendered,
+        f"""
+        with a as (
+            select *, date_diff('day', first_seen_on, date '{run_date}') as age from x
+        )
+        select case when age <= 7 then 1 when age <= 30 then 2 when age <= 90 then 3 else 4 end,
+               count(*), count(*) filter (where review_state in ('new', 'open')),
+               count(distinct (data_source, claim_id, claim_line_number))
+        from a group by 1
+        """,
+    )
+    by_band = {b: (n, undecided, lines) for b, n, undecided, lines in bands}
+    for band in (1, 2, 3, 4):
+        n, undecided, lines = by_band.get(band, (0, 0, 0))
+        assert number(k(rendered, f"age_findings_{band}")) == n, band
+        assert number(k(rendered, f"age_undecided_{band}")) == undecided, band
+        assert number(k(rendered, f"age_lines_{band}")) == lines, band
+    (n, undecided) = q(
+        rendered, "select count(*), count(*) filter (where review_state in ('new', 'open')) from x"
+    )[0]
+    assert number(k(rendered, "review_open")) == n
+    assert number(k(rendered, "review_worklist")) == undecided
+    run_id = rendered.manifest["run_id"]
+    (new,) = db(
+        rendered,
+        f"select count(*) from finding_lifecycle where first_seen_run_id = '{run_id}'",
+    )[0]
+    assert number(k(rendered, "review_new")) == new
+    resolved = dict(
+        db(
+            rendered,
+            "select resolution, count(*) from finding_lifecycle "
+            f"where resolved_run_id = '{run_id}' group by 1",
+        )
+    )
+    assert number(k(rendered, "review_resolved")) == sum(resolved.values())
+    for kind in ("passes_now", "not_audited_now", "not_in_extract", "rule_changed"):
+        assert number(k(rendered, f"resolved_{kind}")) == resolved.get(kind, 0), kind
+    decisions = {
+        d: (n, n_open)
+        for d, n, n_open in db(
+            rendered,
+            "select d.decision, count(*), count(*) filter (where l.state = 'open') "
+            "from decisions d join finding_lifecycle l on l.finding_id = d.finding_id "
+            "where d.decision_status = 'current' group by 1",
+        )
+    }
+    for kind in ("confirmed", "not_an_error", "education", "waived"):
+        n, n_open = decisions.get(kind, (0, 0))
+        assert number(k(rendered, f"decision_{kind}")) == n, kind
+        assert number(k(rendered, f"decision_open_{kind}")) == n_open, kind
+    # amounts: decided lines (all fail findings not_an_error or waived) apart, the rest at risk
+    (at_risk, decided) = q(
+        rendered,
+        """
+        with lines as (
+            select data_source, claim_id, claim_line_number, max(paid_amount) as paid,
+                   bool_and(review_state in ('not_an_error', 'waived')) as decided
+            from x where status = 'fail' group by 1, 2, 3
+        )
+        select coalesce(sum(paid) filter (where not decided), 0),
+               coalesce(sum(paid) filter (where decided), 0)
+        from lines
+        """,
+    )[0]
+    assert number(k(rendered, "dollars_at_risk")) == at_risk
+    assert number(k(rendered, "review_dollars_at_risk")) == at_risk
+    assert number(k(rendered, "review_decided_amount")) == decided
+    (confirmed,) = db(
+        rendered,
+        """
+        select coalesce(sum(paid), 0) from (
+            select l.data_source, l.claim_id, l.claim_line_number, max(l.paid_amount) as paid
+            from finding_lifecycle l join decisions d on d.finding_id = l.finding_id
+            where d.decision_status = 'current' and d.decision = 'confirmed'
+            group by 1, 2, 3
+        )
+        """,
+    )[0]
+    assert number(k(rendered, "review_confirmed_amount")) == confirmed
+    (recovered,) = db(
+        rendered,
+        "select coalesce(sum(recovered_amount), 0) from decisions "
+        "where decision_status = 'current' and decision = 'confirmed'",
+    )[0]
+    assert number(k(rendered, "review_recovered_amount")) == recovered
+
+
+def check_provider_review(rendered) -> None:
+    """Open (no current decision), new and decided findings per provider, from the parquet."""
+    counts = {
+        npi: (n_open, n_new, n_decided)
+        for npi, n_open, n_new, n_decided in q(
+            rendered,
+            "select coalesce(rendering_npi, '(unknown)'), "
+            "count(*) filter (where review_state in ('new', 'open')), "
+            "count(*) filter (where review_state = 'new'), "
+            "count(*) filter (where review_state not in ('new', 'open')) from x group by 1",
+        )
+    }
+    rules = rendered.manifest["rules"]
+    for key, row in _providers(rendered).items():
+        cells = row[11 + len(rules) : 14 + len(rules)]
+        got = tuple(int(c) if c else 0 for c in cells)
+        assert got == counts.get(key, (0, 0, 0)), key
+
+
+def peer_groups(rendered) -> dict[str, set[str]]:
+    """NPIs of the providers compared with their peers ("eligible": at least
+    min_provider_lines audited lines) and of those above the 95% limit or higher ("any")
+    and above the 99.8% limit ("998"), from the database and SciPy's binomial test."""
+    from scipy import stats
+
+    rows = db(
+        rendered,
+        "select m.rendering_npi, count(*), count(*) filter (where exists (select 1 "
+        "from findings f where f.status = 'fail' and f.claim_id = m.claim_id "
+        "and f.claim_line_number = m.claim_line_number)) "
+        "from mart_esi_lines m where m.exclusion_reason is null group by 1",
+    )
+    p0 = sum(x for _, _, x in rows) / sum(n for _, n, _ in rows)
+    eligible = {
+        npi: (n, x)
+        for npi, n, x in rows
+        if npi not in (None, "") and n >= rendered.config.min_provider_lines
+    }
+    p_values = {npi: stats.binom.sf(x - 1, n, p0) for npi, (n, x) in eligible.items()}
+    return {
+        "eligible": set(eligible),
+        "any": {npi for npi, p in p_values.items() if p < 0.025},
+        "998": {npi for npi, p in p_values.items() if p < 0.001},
+    }

@@ -25,22 +25,29 @@ from jobs.audit import params as params_module
 from jobs.audit.runner import finding_totals
 from jobs.ingest import schema
 from jobs.report.context.summary import out_of_scope_codes
+from jobs.review.decisions import dollar_totals
 from jobs.synthetic.scenarios import ESI_CODES as GENERATOR_ESI_CODES
 
 # The exception columns (README, "Outputs") and the audit's tables.
 EXCEPTION_COLUMNS = (
-    "run_id, rule_id, rule_version, status, severity, data_source, claim_id, "
+    "run_id, finding_id, rule_id, rule_version, status, severity, data_source, claim_id, "
     "claim_line_number, person_id, rendering_npi, service_date, hcpcs_code, paid_amount, "
-    "evidence"
+    "evidence, first_seen_on, review_state"
 )
 FINDINGS_DDL = """
 create table findings (
-    run_id varchar, rule_id varchar, rule_version varchar, status varchar, severity varchar,
-    data_source varchar, claim_id varchar, claim_line_number integer, person_id varchar,
-    rendering_npi varchar, service_date date, hcpcs_code varchar, paid_amount decimal(18, 2),
-    evidence varchar
+    run_id varchar, finding_id varchar, rule_id varchar, rule_version varchar, status varchar,
+    severity varchar, data_source varchar, claim_id varchar, claim_line_number integer,
+    person_id varchar, rendering_npi varchar, service_date date, hcpcs_code varchar,
+    paid_amount decimal(18, 2), evidence varchar, first_seen_on date, review_state varchar
 )
 """
+RUN_DATE = dt.date(2025, 1, 2)  # the run's date (STARTED_AT)
+# review states of the findings (issue 15): most are open or new, a few decided
+REVIEW_STATES = (
+    ("open", 60), ("new", 25), ("confirmed", 5), ("not_an_error", 4), ("waived", 3),
+    ("education", 3),
+)  # fmt: skip
 RULE_STATS_DDL = """
 create table rule_stats (
     run_id varchar, rule_id varchar, rule_version varchar, title varchar, severity varchar,
@@ -151,6 +158,14 @@ class Built:
     npis: list[str] = field(default_factory=list)
 
 
+def _review(rng: random.Random) -> dict[str, Any]:
+    """first_seen_on and review_state of a finding (new ones were first seen by this run)."""
+    states, weights = zip(*REVIEW_STATES, strict=True)
+    state = rng.choices(states, weights=weights)[0]
+    age = 0 if state == "new" else rng.choice([1, 5, 12, 40, 75, 120, 400])
+    return {"review_state": state, "first_seen_on": RUN_DATE - dt.timedelta(days=age)}
+
+
 def _money(rng: random.Random, lo: float, hi: float) -> Decimal:
     return Decimal(str(round(rng.uniform(lo, hi), 2)))
 
@@ -213,6 +228,7 @@ def build(
 ) -> Built:
     """Write <folder>/audit.duckdb and <folder>/out/exceptions.parquet; return the manifest."""
     rng = random.Random(seed)
+    review_rng = random.Random(seed + 1)  # its own stream: the rest of the data as before
     folder.mkdir(parents=True, exist_ok=True)
     out_dir = folder / "out"
     out_dir.mkdir(exist_ok=True)
@@ -286,6 +302,8 @@ def build(
                 "evidence": _evidence(
                     rule_id, line["service_date"], line["hcpcs_code"], status, rng
                 ),
+                "finding_id": f"{len(findings):016x}",
+                **_review(review_rng),
             }
         )
 
@@ -421,7 +439,12 @@ def build(
         target["evidence"] = HOSTILE["evidence"]
         target["hcpcs_code"] = HOSTILE["hcpcs_code"]
         odd = dict(findings[0])
-        odd.update(rule_id=HOSTILE["rule_id"], status=HOSTILE["status"], claim_line_number=9)
+        odd.update(
+            rule_id=HOSTILE["rule_id"],
+            status=HOSTILE["status"],
+            claim_line_number=9,
+            finding_id=f"{len(findings):016x}",
+        )
         findings.append(odd)
 
     order = {r: i for i, (r, _, _) in enumerate(RULES)}
@@ -493,6 +516,57 @@ def _insert(
         con.unregister("_rows")
 
 
+def _review_tables(con: duckdb.DuckDBPyConnection, run_id: str, previous_id: str) -> None:
+    """finding_lifecycle and decisions as the review stage writes them: one lifecycle row per
+    finding (open now; the previous run's findings not flagged now resolved by this run,
+    each kind of resolution in turn), and the current decision of each decided finding."""
+    con.execute(
+        f"""
+        create table finding_lifecycle as
+        select finding_id, rule_id, data_source, claim_id, claim_line_number, 'open' as state,
+               cast(null as varchar) as resolution,
+               case when review_state = 'new' then '{run_id}' else '{previous_id}' end
+                   as first_seen_run_id,
+               first_seen_on, '{run_id}' as last_seen_run_id, date '{RUN_DATE}' as last_seen_on,
+               cast(null as varchar) as resolved_run_id, cast(null as date) as resolved_on,
+               0 as times_reopened, rule_version, status, severity, person_id, rendering_npi,
+               service_date, hcpcs_code, paid_amount, evidence, review_state,
+               case when review_state not in ('new', 'open') then review_state end as decision
+        from findings
+        union all
+        select 'r' || substr(md5(h.rule_id || h.claim_id || h.claim_line_number), 1, 15),
+               h.rule_id, h.data_source, h.claim_id, h.claim_line_number, 'resolved',
+               ['passes_now', 'not_audited_now', 'not_in_extract', 'rule_changed'][
+                   1 + row_number() over (order by h.claim_id, h.claim_line_number, h.rule_id)
+                   % 4],
+               '{previous_id}', date '{RUN_DATE}' - 1, '{previous_id}', date '{RUN_DATE}' - 1,
+               '{run_id}', date '{RUN_DATE}', 0, h.rule_version, h.status, h.severity,
+               h.person_id, h.rendering_npi, h.service_date, h.hcpcs_code, h.paid_amount,
+               h.evidence, 'open', null
+        from findings_history as h
+        where h.run_id = '{previous_id}' and not exists (
+            select 1 from findings as f
+            where f.rule_id = h.rule_id and f.claim_id = h.claim_id
+                and f.claim_line_number = h.claim_line_number
+        )
+        """
+    )
+    con.execute(
+        """
+        create table decisions as
+        select finding_id, decision, 'reviewer' as reviewer, date '2024-12-20' as decided_on,
+               cast(null as date) as expires_on,
+               case when decision = 'confirmed' then round(paid_amount / 2, 2) end
+                   as recovered_amount,
+               cast(null as varchar) as note, 'current' as decision_status,
+               '/data/review/decisions.csv' as source_file,
+               row_number() over (order by finding_id) as record_number
+        from finding_lifecycle
+        where decision is not null
+        """
+    )
+
+
 def _write(
     con: duckdb.DuckDBPyConnection,
     findings: list[dict[str, Any]],
@@ -542,6 +616,7 @@ def _write(
                 )
         _insert(con, "findings_history", previous, finding_columns)
     con.execute("insert into findings_history select * from findings")
+    _review_tables(con, run_id, previous_id)
 
     con.execute(RULE_STATS_DDL)
     n_audited = sum(1 for r in esi_rows if r["exclusion_reason"] is None)
@@ -1070,6 +1145,7 @@ def _manifest(
         "inputs": inputs,
         "rules": rules,
         "value_sets": value_sets,
-        "findings": finding_totals(con),
+        "findings": {**finding_totals(con), **dollar_totals(con)},
+        "run_date": RUN_DATE.isoformat(),
         "stage_seconds": {"load": 1.0, "validate": 1.0, "audit": 1.0},
     }

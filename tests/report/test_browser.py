@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-import synthetic
+import reconcile
 from browser import assert_not_blank, contrast, open_report
 from playwright.sync_api import expect
-from report_fixtures import Rendered, render
+from report_fixtures import Rendered
 
 pytestmark = pytest.mark.browser
 
@@ -102,6 +102,25 @@ def test_filtering(plain: Rendered, context) -> None:
     assert rows and all(int(v.replace(",", "")) > 0 for v in rows)
     page.uncheck("#pf-findings")
     assert len(provider_column(page, 0)) == total
+    assert log.errors == []
+
+
+def test_peer_filters_show_exactly_their_providers(plain: Rendered, context) -> None:
+    """The "above the 95% or 99.8% limit" and "with at least N audited lines" filters show
+    exactly their providers (issue 13: either could be broken with every test green)."""
+    groups = reconcile.peer_groups(plain)
+    page, log = open_report(context, plain.path)
+    every = set(provider_column(page, 1))  # NPIs; the unknown provider has none
+    # each filter is told apart from the others and from no filter
+    assert groups["998"] and groups["998"] < groups["any"] < groups["eligible"] < every
+    for value in ("any", "eligible", "998"):
+        page.select_option("#pf-flag", value)
+        assert set(provider_column(page, 1)) == groups[value], value
+        n = len(groups[value])
+        status = page.text_content("#providers-table-status")
+        assert status == f"Showing {n} of {n} matching providers ({len(every)} in all)"
+    page.select_option("#pf-flag", "")
+    assert set(provider_column(page, 1)) == every
     assert log.errors == []
 
 
@@ -208,13 +227,6 @@ def test_print_stylesheet(plain: Rendered, context) -> None:
     assert page.is_visible("#providers-table")
     pdf = page.pdf()
     assert pdf.startswith(b"%PDF") and len(pdf) > 20_000
-
-
-@pytest.fixture(scope="module")
-def many_providers(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
-    """Enough providers for the lazily laid-out provider table (over 500 rows)."""
-    built = synthetic.build(tmp_path_factory.mktemp("many"), n_providers=700, n_lines=9_000)
-    return render(built)
 
 
 def test_large_provider_table_sorts_and_shows(many_providers: Rendered, context) -> None:

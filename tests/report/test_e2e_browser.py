@@ -3,11 +3,14 @@
 `claims-audit generate` writes extracts with planted violations; `claims-audit run` audits
 them twice against one database (the second run compares with the first). The report must
 equal the run's exceptions.parquet and manifest, load offline without errors, sort and
-filter, and show its summary and provider table with JavaScript disabled.
+filter, and show its summary and provider table with JavaScript disabled; printed to PDF,
+with and without JavaScript, it shows every number the screen shows (issue 19).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -21,6 +24,7 @@ import pytest
 import reconcile
 import synthetic
 from browser import assert_not_blank, open_report
+from paper import check_inside_printable_area, check_numbers, check_tables, print_pdf
 from playwright.sync_api import expect
 from report_fixtures import Rendered
 
@@ -80,11 +84,15 @@ def test_no_raw_member_ids(generated: Rendered) -> None:
         members = [r[0] for r in con.execute("select distinct person_id from findings").fetchall()]
     finally:
         con.close()
-    assert members
     for member in members:
         assert not re.search(rf"(?<![0-9A-Za-z]){re.escape(member)}(?![0-9A-Za-z])", generated.html)
     key = generated.built.out_dir / "audit.member-key"
     assert key.exists() and key.read_text().strip() not in generated.html
+    # every flagged member is shown, as its keyed hash (README: HMAC-SHA256, m- + 12 hex)
+    secret = key.read_text().strip().encode("ascii")
+    hashed = {"m-" + hmac.new(secret, m.encode(), hashlib.sha256).hexdigest()[:12] for m in members}
+    assert set(re.findall(r"\bm-[0-9a-f]{12}\b", generated.html)) == hashed
+    assert len(hashed) == len(members) > 10
 
 
 def test_in_chromium(generated: Rendered, chromium) -> None:
@@ -130,3 +138,22 @@ def test_in_chromium_without_javascript(generated: Rendered, chromium) -> None:
         assert_not_blank(page.screenshot())
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("scripts", [True, False], ids=["js", "nojs"])
+def test_printed_to_pdf_it_loses_nothing(
+    generated: Rendered,
+    chromium,  # noqa: ANN001
+    tmp_path: Path,
+    scripts: bool,
+) -> None:
+    """Issue 19: the generated report printed to PDF by Chromium (default page size) shows
+    every table whole, every flagged line within the cap and every number of the text."""
+    printed = print_pdf(chromium, generated.path, tmp_path / "report.pdf", scripts=scripts)
+    n_rows = check_tables(printed, generated.doc)
+    check_inside_printable_area(printed)
+    assert check_numbers(printed, generated.doc) > 100
+    lines = generated.doc.by_id("drilldown").find_all("table")
+    assert lines and n_rows > sum(len(t.find("tbody").find_all("tr")) for t in lines)
+    run_id = generated.manifest["run_id"]
+    assert all(run_id in p.text for p in printed.pages)

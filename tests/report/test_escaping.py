@@ -12,6 +12,7 @@ from report_fixtures import Rendered
 from synthetic import HOSTILE, MEMBER_PREFIX
 
 from jobs.report import render as report
+from jobs.report.context.header import css_string
 
 MEMBER_ID = re.compile(MEMBER_PREFIX + r"\d{8}")
 PSEUDONYM = re.compile(r"m-[0-9a-f]{12}")
@@ -112,3 +113,28 @@ def test_control_and_bidi_characters_are_neutralized() -> None:
     )
     assert out == "abc\ufffddef|x\ufffdy\ufffdz|"
     assert env.from_string("{{ a }}").render(a="<b>&'\"") == "&lt;b&gt;&amp;&#39;&#34;"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        '"; } body { display: none } @page { @top-left { content: "x',
+        "</style><script>alert(1)</script>",
+        "a\\\nb\r\x0c\x00c",
+        "run \u202eevil\u2066",
+        "20250102T020000Z-c0ffee",
+    ],
+)
+def test_page_margin_text_is_one_css_string(value: str) -> None:
+    """Issue 19: the run's strings in the printed pages' margins cannot end their CSS
+    string, rule or style element, and read back as the value (controls as U+FFFD)."""
+    quoted = css_string(value)
+    assert re.fullmatch(r'"(?:[A-Za-z0-9 .,:\-_()+]|\\[0-9a-f]{6})*"', quoted), quoted
+    decoded = re.sub(r"\\([0-9a-f]{6})", lambda m: chr(int(m.group(1), 16)), quoted[1:-1])
+    assert decoded == "".join(c if c.isprintable() else "\ufffd" for c in value)
+
+
+def test_hostile_run_id_reaches_the_page_margins_escaped(hostile: Rendered) -> None:
+    style = hostile.doc.find("style").text()
+    assert css_string(f"Cervical ESI claims audit, run {HOSTILE['run_id']}") in style
+    assert HOSTILE["run_id"] not in style

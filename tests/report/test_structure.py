@@ -74,7 +74,8 @@ def test_method_names_the_test_and_the_limits(plain: Rendered) -> None:
 def test_flagged_provider_is_marked(plain: Rendered) -> None:
     rows = plain.doc.by_id("providers-table").find("tbody").find_all("tr")
     flagged = [r for r in rows if r.attrs.get("data-flag") == "99.8%"]
-    assert flagged, "the synthetic outlier is flagged"
+    # the synthetic outlier (provider 0, the largest) and only it is above 99.8%
+    assert [r.find_all("td")[1].clean_text() for r in flagged] == [plain.built.npis[0]]
     assert "above 99.8%" in flagged[0].clean_text()
 
 
@@ -154,3 +155,21 @@ def test_a_run_without_findings_or_lines(tmp_path: Path) -> None:
     )
     # the manifest still counts the deleted findings: the report says the totals differ
     assert "Totals differ" in rendered.doc.by_id("summary").clean_text()
+
+
+def test_printed_pages_margins_name_the_run_and_its_data(plain: Rendered) -> None:
+    """Issue 19: every printed page says which run and data it comes from, and how member
+    ids are shown; without medical claims the date says so."""
+    import datetime as dt
+
+    from jobs.report.context.header import css_string, page_margins
+
+    style = plain.doc.find("style").text()
+    assert css_string(f"Cervical ESI claims audit, run {synthetic.RUN_ID}") in style
+    assert css_string("Data through 2025-01-15") in style
+    assert css_string("Member ids are pseudonyms (keyed hash)") in style
+    assert 'counter(page) " of " counter(pages)' in style
+    raw = page_margins("r1", None, raw_member_ids=True)
+    assert css_string("Data through not available") in raw
+    assert css_string("INTERNAL USE ONLY: raw member ids") in raw
+    assert css_string("Data through 2024-12-31") in page_margins("r1", dt.date(2024, 12, 31), False)

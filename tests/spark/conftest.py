@@ -41,6 +41,8 @@ HARVESTED = (
     "tests/audit/test_rules_further_rules.py",
     "tests/audit/test_rules_history.py",
     "tests/audit/test_rules_lines.py",
+    "tests/audit/test_reversals.py",
+    "tests/audit/test_policy_1_1.py",
     "tests/audit/test_rules_runner.py::test_findings_and_rule_stats_tables",
 )
 

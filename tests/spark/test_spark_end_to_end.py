@@ -180,10 +180,11 @@ def test_generated_every_rule_fires_and_bad_records_are_rejected(generated_runs)
         "order by 1"
     ).fetchall()
     con.close()
+    # record 4 spans two lines (a quoted line break): record n > 4 is on line n + 2
     assert malformed == [
-        (17, "the CSV record could not be parsed: the record has 4 fields, the header "
-             f"{len(_header(spark_out))}"),
-        (23, "the CSV record could not be parsed: the record has "
+        (17, "the CSV record (line 19) could not be parsed: the record has 4 fields, the "
+             f"header {len(_header(spark_out))}"),
+        (23, "the CSV record (line 25) could not be parsed: the record has "
              f"{len(_header(spark_out)) + 1} fields, the header {len(_header(spark_out))}"),
     ]  # fmt: skip
     assert "duplicate_key" in reasons and "malformed_hcpcs_code:hcpcs_code" in reasons

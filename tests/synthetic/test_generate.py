@@ -16,9 +16,10 @@ import duckdb
 import pytest
 
 from jobs.ingest.load import install_macros
-from jobs.resources import sql_dir
+from jobs.synthetic import drugs
 from jobs.synthetic.generator import LAYOUTS, generate
 from jobs.synthetic.scenarios import RULES, STATUSES, catalog
+from tests.audit.rule_harness import policy_reversal_pairs
 
 
 def _codes(text: str) -> list[str]:
@@ -212,19 +213,30 @@ def test_expected_findings_name_existing_lines_of_esi_persons(ds50k):
 
 
 def test_compliant_persons_have_no_findings(ds50k):
-    """The key names no line of an 'ok_' scenario person, nor of a general person."""
+    """The key names no line of an 'ok_' scenario person, nor of a general person, and
+    every violating scenario present has its findings. (Issue 13: this test counted
+    `count(distinct s.scenario like 'ok%')` after keeping only the others: always 1.)"""
     con = _con()
-    persons = _count(
-        con,
-        f"""
-        select count(distinct s.scenario like 'ok%')
-        from read_csv('{ds50k / "expected_findings.csv"}', all_varchar = true) f
-        join {_read(ds50k, "medical_claim")} m using (claim_id)
-        join read_csv('{ds50k / "expected_scenarios.csv"}', all_varchar = true) s using (person_id)
-        where not s.scenario like 'ok%'
-        """,
+    by_scenario = dict(
+        con.execute(
+            f"""
+            select coalesce(s.scenario, '(general person)'), count(*)
+            from read_csv('{ds50k / "expected_findings.csv"}', all_varchar = true) as f
+            join {_read(ds50k, "medical_claim")} as m
+                on m.claim_id = f.claim_id and m.claim_line_number = f.claim_line_number
+            left join read_csv('{ds50k / "expected_scenarios.csv"}', all_varchar = true) as s
+                using (person_id)
+            group by 1
+            """
+        ).fetchall()
     )
-    assert persons == 1  # every finding belongs to a violating scenario person
+    n_key = len(_csv_rows(ds50k / "expected_findings.csv"))
+    assert sum(by_scenario.values()) == n_key > 0  # every finding names one line
+    assert "(general person)" not in by_scenario
+    assert not [name for name in by_scenario if name.startswith("ok_")]
+    present = {r["scenario"] for r in _csv_rows(ds50k / "expected_scenarios.csv")}
+    violating = {sc.name for sc in catalog() if sc.expected} & present
+    assert violating and set(by_scenario) == violating
 
 
 def test_catalog_is_consistent():
@@ -426,31 +438,68 @@ CONSERVATIVE = _codes(  # and L0120-L0200, modifiers GP/GO, revenue codes 0420-0
     "97032 97033 97035 G0283 97165 97166 97167 97168 98940 98941 98942 98943 98925 98926 "
     "98927 98928 98929 E0840 E0849 E0850 E0855 E0856 E0860 98975 98977 98980 98981"
 )
-DRUGS = _codes(
-    "ibuprofen naproxen diclofenac meloxicam celecoxib etodolac nabumetone methylprednisolone "
-    "prednisone dexamethasone gabapentin pregabalin cyclobenzaprine methocarbamol tizanidine "
-    "baclofen carisoprodol duloxetine"
-)
 IMAGING = _codes("72141 72142 72156 72125 72126 72127 72240 62302 62305")
 
 
+def oracle_ndc11(con: duckdb.DuckDBPyConnection) -> None:
+    """The oracle's own NDC normalizer (not the loader's ca_ndc11): a dashed NDC's three
+    segments padded to 5-4-2, an undashed one as it is."""
+    con.execute(
+        """
+        create macro oracle_ndc11(x) as case
+            when x like '%-%-%' then lpad(split_part(x, '-', 1), 5, '0')
+                || lpad(split_part(x, '-', 2), 4, '0') || lpad(split_part(x, '-', 3), 2, '0')
+            else x
+        end
+        """
+    )
+
+
+def _oracle_crosswalk(con: duckdb.DuckDBPyConnection) -> None:
+    """The generator's own drug facts (jobs/synthetic/drugs.py, not the product's crosswalk)
+    as table xwalk(ndc, counts): a fill counts per policy 2.2 (1.1) by ingredient and route."""
+    rows = [(ndc, drugs.counts(i, r)) for ndc, (i, r) in drugs.facts().items()]
+    con.execute("create table xwalk (ndc varchar, counts boolean)")
+    con.executemany("insert into xwalk values (?, ?)", rows)
+
+
+def _cancelled_lines(con: duckdb.DuckDBPyConnection) -> None:
+    """Table cancelled(claim_id, ln): the lines reversals cancel, by the policy's loop
+    (section 1, 1.1) over the ESI persons' medical lines."""
+    lines = [
+        {"group": (p, src, sd, code, npi, round(abs(paid) * 100)), "claim": c, "line": ln,
+         "paid": paid}
+        for c, ln, p, src, sd, code, npi, paid in con.execute(
+            "select claim_id, ln, person_id, coalesce(data_source, ''), sd, "
+            "coalesce(hcpcs, ''), coalesce(npi, ''), paid from med where paid <> 0"
+        ).fetchall()
+    ]  # fmt: skip
+    con.execute("create table cancelled (claim_id varchar, ln integer)")
+    cancelled = list(policy_reversal_pairs(lines).values())
+    if cancelled:
+        con.executemany("insert into cancelled values (?, ?)", cancelled)
+
+
 def _oracle(con: duckdb.DuckDBPyConnection, ds: Path) -> list[tuple]:
-    """The policy's nine rules, default parameters, on the ESI persons' rows."""
+    """The policy's nine rules (version 1.1), default parameters, on the ESI persons' rows."""
     con.execute("create macro norm(x) as nullif(replace(upper(trim(x)), '.', ''), '')")
     con.execute(
         "create macro any_prefix(codes, ps) as len(list_filter(codes, lambda d: "
         "len(list_filter(ps, lambda p: starts_with(d, p))) > 0)) > 0"
     )
+    oracle_ndc11(con)
+    _oracle_crosswalk(con)
     scenarios = ds / "expected_scenarios.csv"
     con.execute(f"create table scen as from read_csv('{scenarios}', all_varchar = true)")
     mods = ", ".join(f"norm(hcpcs_modifier_{i})" for i in range(1, 6))
     dxs = ", ".join(f"norm(diagnosis_code_{i})" for i in range(1, 26))
-    xwalk = sql_dir() / "value_sets" / "ndc_crosswalk_starter.csv"
     procedures = _read(ds, "procedure")
     con.execute(
         f"""
         create table med as
         select claim_id, cast(claim_line_number as integer) as ln, person_id,
+            nullif(trim(data_source), '') as data_source,
+            nullif(trim(rendering_npi), '') as npi,
             nullif(lower(trim(claim_type)), '') as claim_type,
             coalesce(ca_parse_date(trim(claim_line_start_date)),
                      ca_parse_date(trim(claim_start_date))) as sd,
@@ -461,38 +510,62 @@ def _oracle(con: duckdb.DuckDBPyConnection, ds: Path) -> list[tuple]:
             lpad(trim(revenue_center_code), 4, '0') as rev,
             list_filter([{dxs}], lambda x: x is not null) as dx
         from {_read(ds, "medical_claim")}
-        where person_id in (select person_id from scen);
+        where person_id in (select person_id from scen)
+        """
+    )
+    _cancelled_lines(con)
+    con.execute(
+        f"""
+        -- live lines: no reversal, no line a reversal cancels (policy 1.1, section 1)
+        create table live as
+        select * from med where paid >= 0
+            and (claim_id, ln) not in (select (claim_id, ln) from cancelled);
 
-        create table cdx as select claim_id, flatten(list(dx)) as cdx from med group by claim_id;
+        create table cdx as select claim_id, flatten(list(dx)) as cdx from live group by claim_id;
 
-        -- ESI lines: not reversals, not thoracic-only claims
+        -- ESI lines: live, not thoracic-only claims
         create table esi as
-        select m.*, c.cdx from med as m join cdx as c using (claim_id)
-        where m.hcpcs in {tuple(ESI)} and m.paid >= 0
+        select m.*, c.cdx from live as m join cdx as c using (claim_id)
+        where m.hcpcs in {tuple(ESI)}
           and not (any_prefix(c.cdx, {THORACIC}) and not any_prefix(c.cdx, {CERVICAL}));
 
-        -- audited: add-ons with a primary on their claim are folded away
+        -- add-ons with a primary on their claim are folded into it: the primary on the
+        -- add-on's date with the lowest line number, else the lowest line number
+        create table folded as
+        select e.*, (
+            select p.ln from esi as p
+            where p.claim_id = e.claim_id
+                and p.hcpcs = case e.hcpcs when '64480' then '64479' else '0228T' end
+            order by (p.sd = e.sd) desc, p.ln limit 1) as primary_ln
+        from esi as e where e.hcpcs in ('64480', '0229T');
+
         create table audited as
-        select * from esi as e where not (
-            e.hcpcs in ('64480', '0229T') and exists (
-                select 1 from med as p where p.claim_id = e.claim_id
-                and p.hcpcs = case e.hcpcs when '64480' then '64479' else '0228T' end));
+        select * from esi as e where not exists (
+            select 1 from folded as f
+            where f.claim_id = e.claim_id and f.ln = e.ln and f.primary_ln is not null);
+
+        -- lines of a session, on their own date (1.1): audited lines and folded add-ons,
+        -- each reported on report_ln (a folded add-on on its primary)
+        create table session_lines as
+        select *, ln as report_ln from audited
+        union all
+        select * exclude (primary_ln), primary_ln from folded where primary_ln is not null;
 
         create table cc_ev as
-        select person_id, sd as d from med
-        where paid >= 0 and (hcpcs in {tuple(CONSERVATIVE)} or hcpcs between 'L0120' and 'L0200'
-            or list_has_any(mods, ['GP', 'GO']) or rev between '0420' and '0429')
+        select person_id, sd as d from live
+        where hcpcs in {tuple(CONSERVATIVE)} or hcpcs between 'L0120' and 'L0200'
+            or list_has_any(mods, ['GP', 'GO']) or rev between '0420' and '0429'
         union all
         select person_id, ca_parse_date(trim(procedure_date)) from {procedures}
         where coalesce(norm(normalized_code), norm(source_code)) in {tuple(CONSERVATIVE)}
         union all
         select r.person_id, ca_parse_date(trim(r.dispensing_date))
         from {_read(ds, "pharmacy_claim")} as r
-        join read_csv('{xwalk}', all_varchar = true) as x on ca_ndc11(trim(r.ndc_code)) = x.ndc
-        where lower(x.route) = 'oral' and lower(x.ingredient) in {tuple(DRUGS)};
+        join xwalk as x on oracle_ndc11(trim(r.ndc_code)) = x.ndc
+        where x.counts;
 
         create table img_ev as
-        select person_id, sd as d from med where paid >= 0 and hcpcs in {tuple(IMAGING)}
+        select person_id, sd as d from live where hcpcs in {tuple(IMAGING)}
         union all
         select person_id, ca_parse_date(trim(procedure_date)) from {procedures}
         where coalesce(norm(normalized_code), norm(source_code)) in {tuple(IMAGING)};
@@ -522,20 +595,24 @@ def _oracle(con: duckdb.DuckDBPyConnection, ds: Path) -> list[tuple]:
     return con.execute(
         f"""
         with prof as (
-            select * from audited where claim_type is null or claim_type = 'professional'),
+            select * from session_lines
+            where claim_type is null or claim_type = 'professional'),
         il as (
-            select *, count(*) over (partition by person_id, sd) as n_session from prof
-            where hcpcs in ('62320', '62321', '62310')),
+            select *, count(*) over (partition by person_id, sd) as n_session from audited
+            where (claim_type is null or claim_type = 'professional')
+                and hcpcs in ('62320', '62321', '62310')),
         tf_levels as (
             select person_id, sd,
                 sum(case when not list_contains(mods, 'LT')
                     then coalesce(nullif(units, 0), 1) else 0 end) as right_n,
                 sum(case when not list_contains(mods, 'RT')
                     then coalesce(nullif(units, 0), 1) else 0 end) as left_n
-            from esi
-            where (claim_type is null or claim_type = 'professional')
-                and hcpcs in ('64479', '64480')
+            from prof where hcpcs in ('64479', '64480')
             group by all),
+        over_limit as (
+            select * from sessions as s
+            where (select count(*) from sessions as t
+                   where t.person_id = s.person_id and t.sd between s.sd - 364 and s.sd) > 4),
         findings as (
             select claim_id, ln, 'qualifying_dx' as rule_id, 'fail' as status from audited
             where not any_prefix(cdx, {QUALIFYING}) and not any_prefix(cdx, ['G8912', 'G8918'])
@@ -559,17 +636,16 @@ def _oracle(con: duckdb.DuckDBPyConnection, ds: Path) -> list[tuple]:
                 or ((hcpcs in ('62310', '62318')
                         or (hcpcs in ('64479', '64480') and sd < date '2011-01-01'))
                     and not exists (
-                        select 1 from med as g where g.person_id = a.person_id and g.sd = a.sd
-                        and g.paid >= 0 and g.hcpcs in ('77003', '77012')))
+                        select 1 from live as g where g.person_id = a.person_id and g.sd = a.sd
+                        and g.hcpcs in ('77003', '77012')))
             union all
-            select a.claim_id, a.ln, 'session_frequency', 'fail'
-            from audited as a join sessions as s using (person_id, sd)
-            where (select count(*) from sessions as t
-                   where t.person_id = s.person_id and t.sd between s.sd - 364 and s.sd) > 4
+            select l.claim_id, l.report_ln, 'session_frequency', 'fail'
+            from session_lines as l join over_limit using (person_id, sd)
             union all
-            select claim_id, ln, 'guidance_unbundled', 'fail' from med as g
-            where hcpcs in ('77003', '77012') and paid >= 0 and exists (
-                select 1 from audited as a where a.person_id = g.person_id and a.sd = g.sd and (
+            select claim_id, ln, 'guidance_unbundled', 'fail' from live as g
+            where hcpcs in ('77003', '77012') and exists (
+                select 1 from session_lines as a
+                where a.person_id = g.person_id and a.sd = g.sd and (
                     (a.hcpcs in ('62321', '62325') and a.sd >= date '2017-01-01')
                     or (a.hcpcs in ('64479', '64480') and a.sd >= date '2011-01-01')))
             union all
@@ -579,11 +655,12 @@ def _oracle(con: duckdb.DuckDBPyConnection, ds: Path) -> list[tuple]:
             select claim_id, ln, 'interlaminar_levels', 'fail' from il
             where coalesce(units, 1) > 1 or list_contains(mods, '50') or n_session > 1
             union all
-            select p.claim_id, p.ln, 'transforaminal_levels', 'fail'
+            select p.claim_id, p.report_ln, 'transforaminal_levels', 'fail'
             from prof as p join tf_levels as t using (person_id, sd)
             where p.hcpcs in ('64479', '64480') and greatest(t.right_n, t.left_n) > 2
         )
-        select claim_id, cast(ln as varchar), rule_id, status from findings
+        select claim_id, cast(ln as varchar), rule_id, status
+        from (select distinct * from findings)
         order by claim_id, ln, rule_id
         """
     ).fetchall()

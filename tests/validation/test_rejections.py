@@ -88,11 +88,11 @@ def rejected(out):
 
 
 def test_every_blocking_reason_is_quarantined_with_its_reason(rejection_run):
-    out, _ = rejection_run
+    out, n_records = rejection_run
     rows = rejected(out)
     by_claim = {}
     for r in rows:
-        if r["table_name"] == "medical_claim":
+        if r["table_name"] == "medical_claim" and r["reasons"] != "malformed_record":
             values = json.loads(r["original_values"])
             by_claim.setdefault(values.get("claim_id") or "", []).append(r["reasons"])
     for claim_id, (_, reason, _) in CASES.items():
@@ -102,7 +102,16 @@ def test_every_blocking_reason_is_quarantined_with_its_reason(rejection_run):
             assert claim_id in by_claim, claim_id
             assert all(reason in reasons for reasons in by_claim[claim_id]), by_claim[claim_id]
     assert len(by_claim["dup"]) == 2  # every copy of a duplicated key
-    assert by_claim["ragged"] == ["malformed_record"]
+    # the ragged record: where it is (record and line), never what it says (issue 16)
+    (ragged,) = [r for r in rows if r["reasons"] == "malformed_record"]
+    assert int(ragged["record_number"]) == n_records
+    assert json.loads(ragged["original_values"]) == {
+        "lines": str(n_records + 1),
+        "error": "missing columns",
+        "fields_in_record": 4,
+        "fields_in_header": len(HEADER),
+    }
+    assert f"(line {n_records + 1})" in ragged["details"]
     ndc = [r for r in rows if r["table_name"] == "pharmacy_claim"]
     assert [r["reasons"] for r in ndc] == ["malformed_ndc_code:ndc_code"]
 
@@ -130,24 +139,22 @@ def test_rows_read_equal_accepted_plus_rejected(rejection_run):
 
 
 def test_warnings_keep_the_row_and_are_counted(rejection_run):
+    """Exactly the planted warnings, each on its row, and no other (issue 13: `hits >= 1`
+    passed with a warning raised on every row)."""
     out, _ = rejection_run
     con = duckdb.connect(str(out / "audit.duckdb"), read_only=True)
     kept = {r[0] for r in con.execute("select claim_id from medical_claim").fetchall()}
     manifest = json.loads((out / "manifest.json").read_text())
     med = [f for f in manifest["inputs"] if f["table"] == "medical_claim"][0]
-    warned = 0
-    for claim_id, (_, _, warning) in CASES.items():
-        if warning:
-            warned += 1
-            assert claim_id in kept
-            hits = con.execute(
-                "select count(*) from row_issues i join medical_claim m "
-                "on m.source_file = i.source_file and m.record_number = i.record_number "
-                "where m.claim_id = ? and i.reason = ?",
-                [claim_id, warning],
-            ).fetchone()[0]
-            assert hits >= 1, (claim_id, warning)
-    assert med["rows_with_warnings"] >= warned
+    expected = {(claim_id, w) for claim_id, (_, _, w) in CASES.items() if w}
+    assert {claim_id for claim_id, _ in expected} <= kept
+    warnings = con.execute(
+        "select m.claim_id, i.reason, count(*) from row_issues i join medical_claim m "
+        "on m.source_file = i.source_file and m.record_number = i.record_number "
+        "where i.level = 'warning' and i.table_name = 'medical_claim' group by all"
+    ).fetchall()
+    assert sorted(warnings) == sorted((claim_id, w, 1) for claim_id, w in expected)
+    assert med["rows_with_warnings"] == len(expected)
 
 
 def test_too_many_rejected_rows_stop_the_run_but_keep_the_evidence(tmp_path, cli):

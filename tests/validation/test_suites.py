@@ -36,6 +36,7 @@ EXPECTED_REASONS = {
             "dates_out_of_order",
             "amounts_inconsistent",
             "code_not_valid_on_date",
+            "amount_sub_cent",  # issue 16
         },
     },
     "pharmacy_claim": {
@@ -52,7 +53,7 @@ EXPECTED_REASONS = {
             "invalid_amount",
             "duplicate_key",
         },
-        "warning": set(),
+        "warning": {"amount_sub_cent"},  # issue 16
     },
     "eligibility": {
         "blocking": {"missing_person_id", "missing_enrollment_start_date", "invalid_date"},

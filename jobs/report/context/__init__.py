@@ -6,7 +6,8 @@ dates and Decimals. The templates format and lay them out; nothing here writes m
 
 Tables read (never written): findings, rule_stats, mart_esi_lines, findings_history,
 run_history (required); input_coverage, practitioner, rejected_rows, validation_results,
-row_issues, value_sets (optional: a section says so when one is missing).
+row_issues, value_sets, finding_lifecycle, decisions (optional: a section says so when one
+is missing).
 """
 
 from __future__ import annotations
@@ -19,9 +20,17 @@ from jobs.config import Config
 from jobs.report import charts, member_ids
 from jobs.report.context.base import Db
 from jobs.report.context.drilldown import drilldown_section
-from jobs.report.context.header import assets, db_path, rule_catalog, run_section, sources
+from jobs.report.context.header import (
+    assets,
+    db_path,
+    page_margins,
+    rule_catalog,
+    run_section,
+    sources,
+)
 from jobs.report.context.providers import providers_section
 from jobs.report.context.quality import quality_section
+from jobs.report.context.review import rejected_decisions, review_section, run_date
 from jobs.report.context.rules import rules_section
 from jobs.report.context.summary import (
     changes_section,
@@ -61,11 +70,15 @@ def build_context(
     run = run_section(manifest, config, generated_at, raw_ids, rules_meta)
     esi = esi_section(db)
     totals = totals_section(db, manifest)
+    review = review_section(db, manifest)
     previous = changes_section(db, manifest)
     rules = rules_section(db, rules_meta, esi["n_audited"], manifest, previous)
     providers, peer = providers_section(db, config, rules)
-    drilldown = drilldown_section(db, config, providers, rules, previous, member)
+    drilldown = drilldown_section(
+        db, config, providers, rules, previous, member, run_date(manifest)
+    )
     quality = quality_section(db, manifest, raw_ids)
+    quality["rejected_decisions"] = rejected_decisions(db)
     coverage = coverage_section(db, esi)
     return {
         "run": run,
@@ -73,6 +86,7 @@ def build_context(
         "esi": esi,
         "totals": totals,
         "changes": previous,
+        "review": review,
         "rules": rules,
         "providers": providers,
         "peer": peer,
@@ -96,5 +110,7 @@ def build_context(
             ),
         },
         "sources": sources(),
-        "assets": assets(len(providers)),
+        "assets": assets(
+            len(providers), page_margins(run["run_id"], coverage["data_through"], raw_ids)
+        ),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from jobs.config import Config
@@ -49,6 +50,7 @@ def drilldown_section(
     rules: list[dict[str, Any]],
     previous: dict[str, Any] | None,
     member: Any,
+    today: date,
 ) -> dict[str, Any]:
     with_findings = [p for p in providers if p["n_lines_with_findings"]]
     # Flagged providers first, then the others; each group in report order.
@@ -70,6 +72,7 @@ def drilldown_section(
             provider_keys=[p["key"] for p in detailed],
             line_caps=[lines_for[p["key"]] for p in detailed],
             previous_run_id=previous_id,
+            run_date=today,
         )
         if detailed
         else []
@@ -98,6 +101,8 @@ def drilldown_section(
                 "css": STATUS_CSS.get(r["status"], ""),
                 "evidence": r["evidence"],
                 "is_new": previous_id is not None and bool(r["is_new"]),
+                "review_state": r["review_state"],
+                "age_days": r["age_days"],
             }
         )
     sections = []
@@ -111,6 +116,11 @@ def drilldown_section(
                     f["evidence"] or "",
                 )
             )
+        for line in shown:
+            states = [f["review_state"] for f in line["findings"] if f["review_state"]]
+            line["review_states"] = ", ".join(dict.fromkeys(states))
+            ages = [f["age_days"] for f in line["findings"] if f["age_days"] is not None]
+            line["age_days"] = max(ages) if ages else None
         sections.append(
             {
                 "anchor": p["anchor"],

@@ -1,11 +1,12 @@
 """The report's header and method sections: the run, its parameters, the rule catalog's
-labels, the cited sources and the inlined assets."""
+labels, the cited sources, the inlined assets and the printed pages' margins."""
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
 import hashlib
+import string
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -89,22 +90,62 @@ def sources() -> dict[str, Any]:
     return tomllib.loads((reports_dir() / "sources.toml").read_text(encoding="utf-8"))
 
 
-def assets(n_providers: int) -> dict[str, str]:
+# Characters written as they are in a CSS string; every other one becomes a hex escape.
+_CSS_PLAIN = frozenset(string.ascii_letters + string.digits + " .,:-_()+")
+
+
+def css_string(text: str) -> str:
+    """`text` as a quoted CSS string that no value can end early (nor the rule, nor the
+    style element): characters outside a small plain set are written as 6-digit hex
+    escapes; control and bidirectional-formatting characters show as U+FFFD."""
+    shown = (c if c.isprintable() else "\ufffd" for c in text)
+    return '"' + "".join(c if c in _CSS_PLAIN else f"\\{ord(c):06x}" for c in shown) + '"'
+
+
+def page_margins(run_id: str, data_through: dt.date | None, raw_member_ids: bool) -> str:
+    """The printed pages' margin boxes (report.css styles them): the run id, the
+    data-through date and a member-id note on every page, so a page that travels alone
+    still says where it comes from; report.css adds "Page n of N"."""
+    through = "not available" if data_through is None else str(data_through)  # a date: ISO
+    members = (
+        "INTERNAL USE ONLY: raw member ids"
+        if raw_member_ids
+        else "Member ids are pseudonyms (keyed hash)"
+    )
+    return (
+        "@page {"
+        f" @top-left {{ content: {css_string('Cervical ESI claims audit, run ' + run_id)}; }}"
+        f" @top-right {{ content: {css_string('Data through ' + through)}; }}"
+        f" @bottom-left {{ content: {css_string(members)}; }}"
+        " }\n"
+    )
+
+
+def assets(n_providers: int, page_css: str = "") -> dict[str, str]:
+    """The inlined CSS (report.css, then the run's `page_css`) and JavaScript, and the
+    Content-Security-Policy that allows exactly those two blocks."""
     folder = reports_dir() / "assets"
     css = (folder / "report.css").read_text(encoding="utf-8")
     # The provider table is laid out only when scrolled into view (content-visibility):
     # its placeholder height, estimated from the number of rows, keeps the scroll bar honest.
     css += f"#providers-wrap {{ contain-intrinsic-size: auto {28 * n_providers + 60}px; }}\n"
+    css += page_css
     js = (folder / "report.js").read_text(encoding="utf-8")
-    if "</script" in js.lower() or "</style" in css.lower():
+    return {"css": css, "js": js, "csp": inline_policy(css, js)}
+
+
+def inline_policy(css: str, js: str | None = None) -> str:
+    """The Content-Security-Policy of a self-contained page: only the inlined style (and
+    script, if any) blocks, by hash; no network at all."""
+    if "</style" in css.lower() or (js is not None and "</script" in js.lower()):
         raise ValueError("report assets must not contain closing script/style tags")
 
     def digest(text: str) -> str:
         return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode()
 
-    csp = (
+    script = f"'{digest(js)}'" if js is not None else "'none'"
+    return (
         "default-src 'none'; "
-        f"style-src '{digest(css)}'; script-src '{digest(js)}'; "
+        f"style-src '{digest(css)}'; script-src {script}; "
         "img-src data:; base-uri 'none'; form-action 'none'"
     )
-    return {"css": css, "js": js, "csp": csp}

@@ -37,6 +37,7 @@ def providers_section(
     per_rule: dict[str, dict[str, int]] = {}
     for r in db.model("report_provider_rules"):
         per_rule.setdefault(r["provider_key"], {})[r["rule_id"]] = r["n_findings"]
+    review = {r["provider_key"]: r for r in db.model("report_provider_review")}
 
     total_audited = sum(r["n_lines_audited"] for r in rows)
     total_failed = sum(r["n_lines_failed"] for r in rows)
@@ -81,6 +82,9 @@ def providers_section(
                 "rate": (x / n) if n else None,
                 "dollars_at_risk": r["dollars_at_risk"],
                 "by_rule": [per_rule.get(key, {}).get(rule["rule_id"], 0) for rule in rules],
+                "n_open": review.get(key, {}).get("n_open", 0),
+                "n_new": review.get(key, {}).get("n_new", 0),
+                "n_decided": review.get(key, {}).get("n_decided", 0),
                 "eligible": key in eligible,
                 "percentile": percentiles.get(key),
                 "p_value": result.p_value if result and n and x / n > p0 else None,

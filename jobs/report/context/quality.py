@@ -34,7 +34,9 @@ def esi_codes(db: Db) -> list[str]:
 def quality_section(db: Db, manifest: dict[str, Any], raw_ids: bool) -> dict[str, Any]:
     input_dir = manifest.get("input_dir") or ""
     inputs = []
-    for f in manifest.get("inputs") or []:
+    # the reviewers' decisions file is read and validated like an extract (issue 15)
+    decisions = [manifest["decisions_file"]] if manifest.get("decisions_file") else []
+    for f in [*(manifest.get("inputs") or []), *decisions]:
         path = str(f.get("path", ""))
         shown = path
         if input_dir and path.startswith(input_dir.rstrip("/") + "/"):
@@ -59,6 +61,8 @@ def quality_section(db: Db, manifest: dict[str, Any], raw_ids: bool) -> dict[str
                 else read == accepted + rejected,
             }
         )
+
+    volume = [{"table": name, **t} for name, t in (manifest.get("volume") or {}).items()]
 
     validation: dict[str, Any] = {"available": db.has("validation_results"), "tables": []}
     if validation["available"]:
@@ -102,6 +106,8 @@ def quality_section(db: Db, manifest: dict[str, Any], raw_ids: bool) -> dict[str
         }
     return {
         "inputs": inputs,
+        "volume": volume,
+        "max_volume_drop": manifest.get("max_volume_drop"),
         "validation": validation,
         "rejection_reasons": reasons,
         "n_rejected_rows": n_reasons,

@@ -17,7 +17,17 @@ EXCLUSIONS = (
         "Thoracic injections",
         "the claim has a thoracic and no cervical spine diagnosis: outside this cervical audit",
     ),
-    ("reversal", "Reversals", "negative paid amount: loaded and counted, never audited"),
+    (
+        "reversal",
+        "Reversals",
+        "negative paid amount: loaded and counted, never audited; each cancels the line it "
+        "reverses, if one matches (same service, amount negated)",
+    ),
+    (
+        "reversed",
+        "Reversed lines",
+        "cancelled by a reversal: neither audited nor evidence (policy 1.1)",
+    ),
     (
         "folded_addon",
         "Add-on lines folded into their primary",
@@ -155,7 +165,24 @@ def totals_section(db: Db, manifest: dict[str, Any]) -> dict[str, Any]:
         from lines where has_fail = 0
         """
     )
-    dollars = next(s["paid_amount"] for s in by_status if s["status"] == "fail")
+    # Dollars at risk (contract): lines with a fail finding, each once, except those whose
+    # fail findings are all decided not_an_error or unexpired waived (shown apart).
+    risk = db.one(
+        """
+        with fail_lines as (
+            select data_source, claim_id, claim_line_number, max(paid_amount) as paid_amount,
+                   bool_and(review_state in ('not_an_error', 'waived')) as is_decided
+            from findings
+            where status = 'fail'
+            group by data_source, claim_id, claim_line_number
+        )
+        select coalesce(sum(paid_amount) filter (where not is_decided), 0) as at_risk,
+               count(*) filter (where is_decided) as n_decided,
+               coalesce(sum(paid_amount) filter (where is_decided), 0) as decided
+        from fail_lines
+        """
+    )
+    dollars = risk.get("at_risk", Decimal("0"))
     totals = {
         "n_findings": overall.get("n_findings", 0),
         "n_lines": overall.get("n_lines", 0),
@@ -163,6 +190,8 @@ def totals_section(db: Db, manifest: dict[str, Any]) -> dict[str, Any]:
         "by_status": by_status,
         "n_by_status": {s["status"]: s["n_findings"] for s in by_status},
         "dollars_at_risk": dollars,
+        "decided_lines": risk.get("n_decided", 0),
+        "decided_paid_amount": risk.get("decided", Decimal("0")),
         "pending_lines": pending.get("n_lines", 0),
         "pending_paid_amount": pending.get("paid_amount", Decimal("0")),
     }

@@ -23,7 +23,8 @@ Conventions the expectations rely on (policy section in brackets):
 - claims of one scenario never interact with another person's.
 
 One module per section of the policy (compliant.py, qualifying_dx.py, ...), each a list
-of scenarios, one block each; catalog.py puts them in their fixed order.
+of scenarios, one block each, and policy_1_1.py for what policy 1.1 added; catalog.py puts
+them in their fixed order.
 """
 
 from __future__ import annotations

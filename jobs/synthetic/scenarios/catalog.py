@@ -14,6 +14,7 @@ from jobs.synthetic.scenarios import (
     imaging_guidance,
     interlaminar_levels,
     myelopathy_review,
+    policy_1_1,
     prior_imaging,
     qualifying_dx,
     session_frequency,
@@ -28,6 +29,7 @@ from jobs.synthetic.scenarios.model import (
     PAID,
     RULES,
     STATUSES,
+    Claim,
     L,
     Scenario,
     Span,
@@ -47,6 +49,7 @@ SECTIONS = (
     transforaminal_levels,
     session_frequency,
     combined,
+    policy_1_1,
 )
 
 
@@ -81,8 +84,9 @@ def check(sc: Scenario) -> None:
             raise ValueError(f"{sc.name}: {rule} cannot have status {status}")
         if not 1 <= n <= len(claim.lines):
             raise ValueError(f"{sc.name}: {ref} has no line {n}")
-        codes = set(claim.lines[n - 1].options())
-        if claim.reversal:
+        line = sc.resolved(claim, claim.lines[n - 1])
+        codes = set(line.options())
+        if claim.reversal or line.reversal:
             raise ValueError(f"{sc.name}: {ref} is a reversal line")
         if rule == "guidance_unbundled":
             if not codes <= GUIDANCE_CODES:
@@ -98,6 +102,15 @@ def check(sc: Scenario) -> None:
             None,
         ):
             raise ValueError(f"{sc.name}: level rules read professional lines only ({ref})")
+
+
+def origin(sc: Scenario, claim: Claim, n: int) -> tuple[Claim, int]:
+    """The claim and line number a line's random draws come from: the line a copy
+    repeats (through chains of copies), else the line itself."""
+    line = claim.lines[n - 1]
+    if line.copy is None:
+        return claim, n
+    return origin(sc, sc.source_of(claim), line.copy)
 
 
 def anchor_range(sc: Scenario) -> tuple[date, date]:
@@ -131,11 +144,16 @@ def template_rows(scenarios: list[Scenario]) -> dict[str, list[dict]]:
             )
         )
         for k, c in enumerate(sc.claims):
-            deltas = [x.delta for x in c.lines]
+            lines = [sc.resolved(c, x) for x in c.lines]
+            deltas = [x.delta for x in lines]
+            source = c
+            while source.src:
+                source = sc.source_of(source)
             t["claim"].append(
                 dict(
                     scenario=s,
                     claim_key=k,
+                    src_key=keys[source.label],
                     label=c.label,
                     day_lo=c.day[0],
                     day_hi=c.day[1],
@@ -150,7 +168,7 @@ def template_rows(scenarios: list[Scenario]) -> dict[str, list[dict]]:
                     multi_date=min(deltas) != max(deltas),
                 )
             )
-            for n, x in enumerate(c.lines, start=1):
+            for n, x in enumerate(lines, start=1):
                 mod = x.mod if isinstance(x.mod, list) else [x.mod]
                 side = x.side if isinstance(x.side, list) else [x.side]
                 paid = x.paid if x.paid is not None else PAID.get(x.options()[0] or "", 60)
@@ -166,6 +184,9 @@ def template_rows(scenarios: list[Scenario]) -> dict[str, list[dict]]:
                         revenue=x.revenue,
                         paid=float(paid),
                         delta=x.delta,
+                        src_line=origin(sc, c, n)[1],
+                        sign=-1 if c.reversal or x.reversal else 1,
+                        cents=x.cents,
                     )
                 )
         for k, f in enumerate(sc.fills):

@@ -15,11 +15,12 @@ from jobs.synthetic.scenarios.model import (
 def scenarios() -> list[Scenario]:
     return [
         Scenario("reversed_original_flagged_once",
-            "unguided 62320 and its reversal: the original only",
-            "1 (reversals), 2.4")
+            "unguided 62320 and a reversal by another NPI: it cancels nothing, "
+            "the original only",
+            "1 (reversals: same NPI, 1.1), 2.4")
         .history()
         .esi("orig", 0, [L("62320")])
-        .esi("rev", 0, [L("62320")], reversal=True)
+        .esi("rev", 0, [L("62320")], reversal=True, role="general")
         .expect("orig", "imaging_guidance"),
 
         Scenario("everything_wrong",

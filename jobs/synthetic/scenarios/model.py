@@ -3,7 +3,7 @@ procedures, enrollment spans, and the Scenario with its answer key."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 RULES = (
@@ -115,7 +115,12 @@ def _rng(d: Day) -> tuple[int, int]:
 
 @dataclass
 class L:
-    """One claim line: code options, side/other modifiers, units, date offset."""
+    """One claim line: code options, side/other modifiers, units, date offset.
+
+    A copy (`copy` = n) repeats line n of its claim's source claim (the claim itself, or
+    the claim a reversal or rebill repeats): the same drawn code, modifiers, units, date
+    and amount; `reversal` negates the amount, `cents` moves it by that many cents.
+    """
 
     code: str | list[str | None] | None
     side: str | list[str | None] | None = None  # RT, LT, 50 (or options) -> first modifier
@@ -124,9 +129,17 @@ class L:
     delta: int = 0  # line date = claim date + delta
     revenue: str | None = None
     paid: float | None = None
+    copy: int | None = None  # line number of the source claim this line repeats
+    reversal: bool = False  # a reversal line (negative amount) on an ordinary claim
+    cents: int = 0
 
     def options(self) -> list[str | None]:
         return self.code if isinstance(self.code, list) else [self.code]
+
+
+def rev(line: int, cents: int = 0) -> L:
+    """A reversal line of line `line` of the same claim (policy 1.1: it cancels it)."""
+    return L(None, copy=line, reversal=True, cents=cents)
 
 
 @dataclass
@@ -140,12 +153,13 @@ class Claim:
     dx: list[list[str | None]]
     lines: list[L]
     reversal: bool = False
+    src: str | None = None  # label of the claim it repeats (its date, NPI and lines)
 
 
 @dataclass
 class Fill:
     day: tuple[int, int]
-    kind: str  # oral (crosswalk, oral) / injectable (crosswalk, injectable) / unlisted
+    kind: str  # oral, topical (an NSAID), injectable: drugs.py's lists; unlisted: no crosswalk
     dashed: bool = False
 
 
@@ -299,6 +313,52 @@ class Scenario:
             reversal=reversal,
         )
 
+    def reverse(
+        self,
+        label: str,
+        of: str | None = None,
+        lines: list[int] | None = None,
+        *,
+        role: str | None = None,
+        cents: int = 0,
+        rebill: bool = False,
+    ) -> Scenario:
+        """A reversal claim of claim `of` (default: the last claim): its lines (all, or
+        `lines`) with the same date, codes, modifiers, units and NPI and the amount negated,
+        so it cancels them (policy 1.1). `role`: another renderer pool, so another NPI;
+        `cents`: amounts off by that many cents; `rebill`: the amounts as they were."""
+        source = self.claims[-1] if of is None else self.line_of(of)[0]
+        picked = lines or list(range(1, len(source.lines) + 1))
+        copies = [
+            replace(self.resolved(source, source.lines[n - 1]), copy=n, reversal=False, cents=cents)
+            for n in picked
+        ]
+        self.claim(
+            label,
+            source.day,
+            copies,
+            role=role or source.role,
+            claim_type=source.claim_type,
+            dx=source.dx,
+            pos=source.pos,
+            bill_type=source.bill_type,
+            reversal=not rebill,
+        )
+        self.claims[-1].src = source.label
+        return self
+
+    def source_of(self, claim: Claim) -> Claim:
+        """The claim whose lines `claim`'s copies repeat: its `src`, else itself."""
+        return self.line_of(claim.src)[0] if claim.src else claim
+
+    def resolved(self, claim: Claim, line: L) -> L:
+        """A line with a copy's code, modifiers, units, date offset and price filled in
+        from the line it repeats (its own copy, reversal and cents kept)."""
+        if line.copy is None:
+            return line
+        origin = self.resolved(self.source_of(claim), self.source_of(claim).lines[line.copy - 1])
+        return replace(origin, copy=line.copy, reversal=line.reversal, cents=line.cents)
+
     def drug(self, day: Day, kind: str = "oral", dashed: bool = False) -> Scenario:
         self.fills.append(Fill(_rng(day), kind, dashed))
         return self
@@ -336,7 +396,10 @@ class Scenario:
 
     def esi_days(self) -> list[int]:
         return [
-            c.day[1] + x.delta for c in self.claims for x in c.lines if set(x.options()) & ESI_CODES
+            c.day[1] + x.delta
+            for c in self.claims
+            for x in (self.resolved(c, y) for y in c.lines)
+            if set(x.options()) & ESI_CODES
         ]
 
 
