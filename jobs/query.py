@@ -13,6 +13,7 @@ from typing import Any, TextIO
 import duckdb
 
 from jobs.errors import InputError
+from jobs.ingest.schema import TABLES
 from jobs.safecsv import safe_relation
 
 BATCH = 10_000  # rows per fetch for --format json
@@ -95,15 +96,7 @@ def _first(exc: Exception) -> str:
 # ---------------------------------------------------------------- for notebooks
 
 # The audited cohort's tables (contract, "Outputs"): readable by name with `cohort`.
-COHORT_TABLES = (
-    "medical_claim",
-    "pharmacy_claim",
-    "eligibility",
-    "procedure",
-    "encounter",
-    "condition",
-    "practitioner",
-)
+COHORT_TABLES = tuple(TABLES)
 
 
 class AuditDatabase:

@@ -59,15 +59,7 @@ def build_rejections(
         con.execute(
             f"""
             insert into rejected_rows
-            with issues as (
-                select source_file, record_number,
-                       string_agg(reason || coalesce(':' || column_name, ''), '; '
-                                  order by reason, column_name) as reasons,
-                       string_agg(description, '; ' order by reason, column_name) as details
-                from row_issues
-                where table_name = {lit(table.name)} and level = 'blocking'
-                group by source_file, record_number
-            )
+            {_issues(table)}
             select {lit(run_id)}, {lit(table.name)}, i.source_file, i.record_number,
                    i.reasons, i.details,
                    coalesce(s.{ORIGINAL}{", c.original_values" if carried else ""})
@@ -88,6 +80,20 @@ def build_rejections(
     insert_malformed_records(con, run_id)
 
 
+def _issues(table: Table) -> str:
+    """The CTE ``issues``: each row of `table` with a blocking issue, its reasons and
+    details (every one, in a stable order)."""
+    return f"""with issues as (
+        select source_file, record_number,
+               string_agg(reason || coalesce(':' || column_name, ''), '; '
+                          order by reason, column_name) as reasons,
+               string_agg(description, '; ' order by reason, column_name) as details
+        from row_issues
+        where table_name = {lit(table.name)} and level = 'blocking'
+        group by source_file, record_number
+    )"""
+
+
 def insert_rejected_rows(con: duckdb.DuckDBPyConnection, table: Table, run_id: str) -> None:
     """The rows of `table` with a blocking issue, into ``rejected_rows`` with every reason
     and their original values (from ``raw_<table>``)."""
@@ -95,15 +101,7 @@ def insert_rejected_rows(con: duckdb.DuckDBPyConnection, table: Table, run_id: s
     con.execute(
         f"""
         insert into rejected_rows
-        with issues as (
-            select source_file, record_number,
-                   string_agg(reason || coalesce(':' || column_name, ''), '; '
-                              order by reason, column_name) as reasons,
-                   string_agg(description, '; ' order by reason, column_name) as details
-            from row_issues
-            where table_name = {lit(table.name)} and level = 'blocking'
-            group by source_file, record_number
-        )
+        {_issues(table)}
         select {lit(run_id)}, {lit(table.name)}, i.source_file, i.record_number,
                i.reasons, i.details, cast(json_object({values}) as varchar)
         from issues as i

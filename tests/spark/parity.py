@@ -8,6 +8,8 @@ from pathlib import Path
 
 import duckdb
 
+from jobs.ingest.schema import TABLES as INPUT_TABLES
+
 # What must be identical (run ids aside). validation_results' example values are not
 # compared: both engines show up to five failing values, in no promised order.
 # review_state follows the database's history (new on its first run, open later): the tuva10
@@ -27,15 +29,9 @@ TABLES = {
     # the audited cohort (issue 14) and what the run counted of every accepted line
     **{
         name: f"select * exclude (run_id) from {{db}}.{name}"
-        for name in (
-            "medical_claim",
-            "pharmacy_claim",
-            "eligibility",
-            "procedure",
-            "encounter",
-            "condition",
-        )
-    },  # fmt: skip
+        for name in INPUT_TABLES
+        if name != "practitioner"
+    },
     "input_coverage": "select * from {db}.input_coverage",
     "input_files": (
         "select table_name, source_file, format, bytes, mapping, validation_version, "
