@@ -197,8 +197,14 @@ def load_raw(
     files: list[SourceFile],
     config: Config,
 ) -> None:
-    """Create ``raw_<table>`` over `files` and count rows read per file."""
+    """Create ``raw_<table>`` over `files` and count rows read per file.
+
+    The Parquet files that map their columns the same way are read by one scan (one view
+    over the list of files): a union of one relation per file would make every query on
+    ``raw_<table>`` run one pipeline per file, each with its own aggregation state (the
+    scan's grouping pass over a nightly folder of a hundred files needed gigabytes)."""
     parts = []
+    parquet: dict[tuple[str, ...], list[SourceFile]] = {}
     for i, source in enumerate(files):
         path = str(source.path)
         if source.format == "parquet":
@@ -209,11 +215,7 @@ def load_raw(
                 raise _read_error(exc, path, "Parquet") from None
             described = [(n, t) for n, t in described if n != "file_row_number"]
             mapping = _map_columns(table, source, described, config)
-            name = f"raw_{table.name}_{i}"
-            con.execute(
-                f"create or replace view {name} as select {lit(path)} as source_file, "
-                f"file_row_number + 1 as record_number, {', '.join(mapping.select)} from {reader}"
-            )
+            parquet.setdefault(tuple(mapping.select), []).append(source)
             source.rows_read = con.execute(
                 f"select coalesce(sum(row_group_num_rows), 0) from "
                 "(select distinct row_group_id, row_group_num_rows "
@@ -222,8 +224,18 @@ def load_raw(
         else:
             name = f"raw_{table.name}_{i}"
             mapping = read_csv_file(con, table, source, name, config)
+            parts.append(f"select * from {name}")
         source.columns_found = mapping.found
         source.mapping = mapping_key(source.format, mapping.select)
+    for j, (select, group) in enumerate(parquet.items()):
+        paths = "[" + ", ".join(lit(str(f.path)) for f in group) + "]"
+        name = f"raw_{table.name}_parquet_{j}"
+        con.execute(
+            f"create or replace view {name} as select _ca_file as source_file, "
+            f"file_row_number + 1 as record_number, {', '.join(select)} "
+            f"from read_parquet({paths}, file_row_number = true, filename = '_ca_file', "
+            "union_by_name = true)"
+        )
         parts.append(f"select * from {name}")
     con.execute(f"create or replace view raw_{table.name} as " + " union all ".join(parts))
 
