@@ -487,7 +487,7 @@ def _shape_checks(table: schema.Table, skip: set[str]) -> list[dict[str, Any]]:
                     "amount_sub_cent",
                     WARNING,
                     name,
-                    f"{name} has more than two decimals; it is kept rounded to the cent.",
+                    f"{name} has more than two decimals; it is kept exact.",
                     f"{invalid} is not null and {name} is not null",
                     invalid,
                 )
@@ -560,7 +560,7 @@ def _medical_claim() -> list[dict[str, Any]]:
                 WARNING,
                 lower,
                 f"{lower} is greater than {higher} (both present and not negative).",
-                # both staged as DECIMAL(18, 2)
+                # both staged as DECIMAL(18, 6)
                 f"{lower} >= 0 and {higher} >= 0 and {lower} > {higher}",
                 f"'{lower} ' || {lower} || ' > {higher} ' || {higher}",
             )
