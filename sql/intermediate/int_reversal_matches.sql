@@ -4,10 +4,10 @@
 -- Policy section 1 (since 1.1): a reversal (negative paid amount) cancels the line it
 -- reverses: a non-reversal line of the same data_source and person, the same service date,
 -- HCPCS code and rendering NPI, whose paid amount is the reversal's with the sign flipped
--- (to the cent: amounts are loaded exact, so both sides are rounded to the cent here). Among several candidates, one on the
--- reversal's own claim first, then the lowest (claim_id, claim_line_number); a reversal
--- cancels at most one line, a line is cancelled at most once, and reversals are paired in
--- (claim_id, claim_line_number) order.
+-- (to the cent: amounts are loaded exact, so both sides are rounded to the cent here).
+-- Among several candidates, one on the reversal's own claim first, then the lowest
+-- (claim_id, claim_line_number); a reversal cancels at most one line, a line is cancelled
+-- at most once, and reversals are paired in (claim_id, claim_line_number) order.
 -- Readings where the policy is silent: a missing HCPCS code matches a missing one, as a
 -- missing NPI does; pharmacy fills are paired the same way (dispensing_date, ndc_code,
 -- prescribing_provider_npi), so a reversed fill is no evidence either.
