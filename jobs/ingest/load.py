@@ -447,7 +447,7 @@ def _converted(column: schema.Column, name: str | None = None) -> str:
     if kind == schema.DATE:
         return f"ca_parse_date({name})"
     if kind == schema.AMOUNT:
-        return _gated(name, schema.AMOUNT_REGEX, f"try_cast({name} as decimal(18, 2))")
+        return _gated(name, schema.AMOUNT_REGEX, f"try_cast({name} as decimal(18, 6))")
     if kind == schema.NUMBER:
         return _gated(name, schema.NUMBER_REGEX, f"try_cast({name} as double)")
     # claim_line_number: '3', '03' and '3.0' (float exports) are line 3
@@ -458,7 +458,7 @@ def _converted(column: schema.Column, name: str | None = None) -> str:
 
 def _inexact(column: schema.Column) -> str:
     """When the typed value is not the text: it did not convert, or (an amount) it has
-    more than two decimals and was rounded to the cent (a warning, not a rejection)."""
+    more than two decimals (kept exact; a warning, not a rejection)."""
     missing = f"{q(column.name + '__t')} is null"
     if column.kind != schema.AMOUNT:
         return missing

@@ -21,7 +21,7 @@ CODE = "code"  # other code (procedure source code, revenue code): trimmed, uppe
 REVENUE = "revenue"  # revenue center code: 4 digits (a 3-digit code gets its leading zero)
 NPI = "npi"  # 10 digits with a Luhn check digit
 NDC = "ndc"  # 11 digits after normalization
-AMOUNT = "amount"  # money -> DECIMAL(18, 2)
+AMOUNT = "amount"  # money -> DECIMAL(18, 6): exact to the millionth of a dollar
 NUMBER = "number"  # quantity -> DOUBLE
 INTEGER = "integer"  # line number -> INTEGER
 
@@ -213,10 +213,12 @@ TABLES: dict[str, Table] = {
 # fit the type) is unconvertible, and validation rejects the row.
 # A positive whole number that fits an INTEGER; "3.0" (a float export) is accepted.
 LINE_NUMBER_REGEX = "^0*[1-9][0-9]{0,8}([.]0*)?$"
-# Money that fits DECIMAL(18, 2): optional sign, up to 15 integer digits, any decimals.
-AMOUNT_REGEX = "^[+-]?([0-9]{1,15}([.][0-9]*)?|[.][0-9]+)$"
-# An amount with a non-zero digit after the cents (150.129): loaded rounded to the cent
-# (half away from zero, both engines) and warned (amount_sub_cent). For regexp_full_match.
+# Money that fits DECIMAL(18, 6): optional sign, up to 12 integer digits, any decimals.
+AMOUNT_REGEX = "^[+-]?([0-9]{1,12}([.][0-9]*)?|[.][0-9]+)$"
+# An amount with a non-zero digit after the cents (150.129): kept exact, as the contract
+# says, and warned (amount_sub_cent). The loaded type keeps six decimals, so an amount
+# with more than six (no claims system pays in them) is the one case rounded: to the
+# millionth of a dollar, half away from zero, both engines. For regexp_full_match.
 SUB_CENT_REGEX = "[+-]?[0-9]*[.][0-9]{2}0*[1-9][0-9]*"
 # A plain decimal number, optionally with an exponent (fits DOUBLE).
 NUMBER_REGEX = "^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]{1,3})?$"
@@ -225,7 +227,7 @@ NUMBER_REGEX = "^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]{1,3})?$"
 CONVERTED_KINDS = (DATE, AMOUNT, NUMBER, INTEGER)
 # The staged table keeps a converted column's text in `<column>__invalid` when,
 # and only when, it is present but does not convert (validation rejects those rows)
-# or, for an amount, does not convert exactly (validation warns: amount_sub_cent).
+# or, for an amount, has more than two decimals (validation warns: amount_sub_cent).
 INVALID_SUFFIX = "__invalid"
 
 
@@ -243,7 +245,7 @@ LINEAGE_COLUMNS = (
 
 SQL_TYPES = {
     DATE: "DATE",
-    AMOUNT: "DECIMAL(18, 2)",
+    AMOUNT: "DECIMAL(18, 6)",
     NUMBER: "DOUBLE",
     INTEGER: "INTEGER",
 }

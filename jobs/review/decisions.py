@@ -37,7 +37,7 @@ DECISION_COLUMNS = (
     ("reviewer", "varchar"),
     ("decided_on", "date"),
     ("expires_on", "date"),
-    ("recovered_amount", "decimal(18, 2)"),
+    ("recovered_amount", "decimal(18, 6)"),
     ("note", "varchar"),
 )
 HISTORY_COLUMNS = (

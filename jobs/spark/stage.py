@@ -67,6 +67,7 @@ SPARK_TYPES = {
     "VARCHAR": "string",
     "DATE": "date",
     "DECIMAL(18, 2)": "decimal(18,2)",
+    "DECIMAL(18, 6)": "decimal(18,6)",
     "DOUBLE": "double",
     "INTEGER": "int",
     "BIGINT": "bigint",

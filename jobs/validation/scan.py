@@ -409,7 +409,7 @@ def create_coverage_table(con: duckdb.DuckDBPyConnection) -> None:
         """
         create or replace table input_coverage (
             n_claim_lines bigint, first_service_date date, last_service_date date,
-            n_out_of_scope_lines bigint, out_of_scope_paid_amount decimal(38, 2)
+            n_out_of_scope_lines bigint, out_of_scope_paid_amount decimal(38, 6)
         )
         """
     )
@@ -435,7 +435,7 @@ def write_coverage(con: duckdb.DuckDBPyConnection, present: bool, codes: list[st
                             ca_loose_date(claim_start_date)) as service_date,
                    upper(nullif(trim(hcpcs_code), '')) in (select unnest($codes))
                        as is_out_of_scope,
-                   try_cast(paid_amount as decimal(18, 2)) as paid_amount
+                   try_cast(paid_amount as decimal(18, 6)) as paid_amount
             from raw_medical_claim as r
             where not exists (
                 select 1 from rejected_keys as k

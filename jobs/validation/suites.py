@@ -217,7 +217,7 @@ def _loose_date(column: str) -> str:
 
 
 def _loose_amount(column: str) -> str:
-    return f"try_cast({column} as decimal(18, 2))"
+    return f"try_cast({column} as {schema.SQL_TYPES[schema.AMOUNT].lower()})"
 
 
 # Prefilter of a check that spans the files of a run (duplicate keys).
@@ -553,7 +553,7 @@ def _shape_checks(table: schema.Table, skip: set[str]) -> list[dict[str, Any]]:
                     "amount_sub_cent",
                     WARNING,
                     name,
-                    f"{name} has more than two decimals; it is kept rounded to the cent.",
+                    f"{name} has more than two decimals; it is kept exact.",
                     f"{invalid} is not null and {name} is not null",
                     invalid,
                     prefilter=_values([name], f"{invalid} is not null and {name} is not null"),
@@ -635,7 +635,7 @@ def _medical_claim() -> list[dict[str, Any]]:
                 WARNING,
                 lower,
                 f"{lower} is greater than {higher} (both present and not negative).",
-                # both staged as DECIMAL(18, 2)
+                # both staged as DECIMAL(18, 6)
                 inconsistent(lower, higher),
                 f"'{lower} ' || {lower} || ' > {higher} ' || {higher}",
                 prefilter=_rows(inconsistent(_loose_amount(lower), _loose_amount(higher))),

@@ -4,10 +4,10 @@
 -- Policy section 1 (since 1.1): a reversal (negative paid amount) cancels the line it
 -- reverses: a non-reversal line of the same data_source and person, the same service date,
 -- HCPCS code and rendering NPI, whose paid amount is the reversal's with the sign flipped
--- (to the cent; amounts are DECIMAL(18, 2)). Among several candidates, one on the
--- reversal's own claim first, then the lowest (claim_id, claim_line_number); a reversal
--- cancels at most one line, a line is cancelled at most once, and reversals are paired in
--- (claim_id, claim_line_number) order.
+-- (to the cent: amounts are loaded exact, so both sides are rounded to the cent here).
+-- Among several candidates, one on the reversal's own claim first, then the lowest
+-- (claim_id, claim_line_number); a reversal cancels at most one line, a line is cancelled
+-- at most once, and reversals are paired in (claim_id, claim_line_number) order.
 -- Readings where the policy is silent: a missing HCPCS code matches a missing one, as a
 -- missing NPI does; pharmacy fills are paired the same way (dispensing_date, ndc_code,
 -- prescribing_provider_npi), so a reversed fill is no evidence either.
@@ -48,7 +48,8 @@ money_lines as (
         medical_claim.service_date as line_date,
         coalesce(medical_claim.hcpcs_code, '') as item_code,
         coalesce(medical_claim.rendering_npi, '') as provider_key,
-        medical_claim.paid_amount
+        medical_claim.paid_amount,
+        round(medical_claim.paid_amount, 2) as paid_cents
     from medical_claim
     inner join esi_persons
         on medical_claim.person_id = esi_persons.person_id
@@ -66,7 +67,8 @@ money_lines as (
         pharmacy_claim.dispensing_date as line_date,
         coalesce(pharmacy_claim.ndc_code, '') as item_code,
         coalesce(pharmacy_claim.prescribing_provider_npi, '') as provider_key,
-        pharmacy_claim.paid_amount
+        pharmacy_claim.paid_amount,
+        round(pharmacy_claim.paid_amount, 2) as paid_cents
     from pharmacy_claim
     inner join esi_persons
         on pharmacy_claim.person_id = esi_persons.person_id
@@ -89,7 +91,7 @@ reversal_groups as (
             line_date,
             item_code,
             provider_key,
-            -paid_amount as amount
+            -paid_cents as amount
         from money_lines
         where paid_amount < 0
     ) as reversal_keys
@@ -115,7 +117,7 @@ candidate_lines as (
             and money_lines.line_date = reversal_groups.line_date
             and money_lines.item_code = reversal_groups.item_code
             and money_lines.provider_key = reversal_groups.provider_key
-            and abs(money_lines.paid_amount) = reversal_groups.amount
+            and abs(money_lines.paid_cents) = reversal_groups.amount
 ),
 
 claim_counts as (

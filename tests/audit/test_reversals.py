@@ -89,6 +89,23 @@ def test_a_reversal_that_differs_cancels_nothing(audit: Audit, reversal: dict) -
     assert line_status(audit)[(original, 1)] == (None, None, None)
 
 
+@pytest.mark.parametrize(("original", "cancelled"), [("150.004", True), ("150.005", False)])
+def test_exact_amounts_are_matched_to_the_cent(audit: Audit, original, cancelled) -> None:
+    """Amounts load exact (issue 16: 150.004 is kept, not rounded), and the policy matches
+    a reversal to the cent: 150.004 is 150.00 and is reversed by -150.00; 150.005 is
+    150.01 (half away from zero) and is not."""
+    audit.clean_history()
+    claim = audit.esi("62320", paid=Decimal(original))
+    audit.esi("62320", claim_id=claim, line=2, paid=Decimal("-150.00"))
+    stored = audit.con.execute(
+        "select paid_amount from medical_claim where claim_id = ? and claim_line_number = 1",
+        [claim],
+    ).fetchone()[0]
+    assert stored == Decimal(original)
+    audit.run()
+    assert (pairs(audit) == {(claim, 2): (claim, 1)}) is cancelled
+
+
 def test_both_npis_missing_count_as_the_same(audit: Audit) -> None:
     audit.clean_history()
     original = audit.esi("62320", paid=150.0, rendering_npi=None)

@@ -241,10 +241,18 @@ def test_an_undecodable_header_is_unusable_input_naming_the_setting(tmp_path):
 # ---------------------------------------------------------------- amounts
 
 
-def test_an_amount_with_more_than_two_decimals_is_kept_rounded_and_warned(tmp_path):
-    """Issue 16: 150.129 used to be rounded silently."""
+def test_an_amount_with_more_than_two_decimals_is_kept_exact_and_warned(tmp_path):
+    """Issue 16: 150.129 used to be rounded silently; the contract keeps it exact and warns
+    (only an amount with more than six decimals is rounded: to the millionth)."""
     (tmp_path / "medical_claim.csv").write_text(
-        HEADER + ",paid_amount\n" + line(1) + ",150.129\n" + line(2) + ",150.120\n"
+        HEADER
+        + ",paid_amount\n"
+        + line(1)
+        + ",150.129\n"
+        + line(2)
+        + ",150.120\n"
+        + line(3)
+        + ",-0.0000015\n"
     )
     c = con()
     read(c, tmp_path)
@@ -252,7 +260,11 @@ def test_an_amount_with_more_than_two_decimals_is_kept_rounded_and_warned(tmp_pa
     got = c.execute(
         "select claim_id, paid_amount, paid_amount__invalid from stg_medical_claim order by 1"
     ).fetchall()
-    assert got == [("1", Decimal("150.13"), "150.129"), ("2", Decimal("150.12"), None)]
+    assert got == [
+        ("1", Decimal("150.129"), "150.129"),
+        ("2", Decimal("150.12"), None),
+        ("3", Decimal("-0.000002"), "-0.0000015"),
+    ]
     from jobs.validation.suites import suite_entries
 
     (entry,) = [e for e in suite_entries("medical_claim") if e.column == "paid_amount"

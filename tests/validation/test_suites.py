@@ -206,7 +206,7 @@ def test_code_validity_csv_loads():
     ("regex", "sql_type", "values"),
     [
         (schema.LINE_NUMBER_REGEX, "INTEGER", ["1", "01", "2.0", "3.", "999999999", "0001"]),
-        (schema.AMOUNT_REGEX, "DECIMAL(18, 2)", ["0", "-1.5", "+2", ".5", "123456789012345.999"]),
+        (schema.AMOUNT_REGEX, "DECIMAL(18, 6)", ["0", "-1.5", "+2", ".5", "123456789012.999999"]),
         (schema.NUMBER_REGEX, "DOUBLE", ["1", "-1.5e3", ".5", "1E-2", "7."]),
     ],
 )

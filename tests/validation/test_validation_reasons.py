@@ -132,7 +132,7 @@ MEDICAL_CASES = [
     ({"claim_line_end_date": "20230201"}, {("dates_out_of_order", "claim_line_end_date")}),
     ({"paid_amount": "130"}, {("amounts_inconsistent", "paid_amount")}),
     ({"allowed_amount": "400"}, {("amounts_inconsistent", "allowed_amount")}),
-    # more than two decimals: kept (rounded to the cent) and warned (issue 16)
+    # more than two decimals: kept exact and warned (issue 16)
     ({"allowed_amount": "+112.345"}, {("amount_sub_cent", "allowed_amount")}),
     ({"paid_amount": "-100.0001"}, {("amount_sub_cent", "paid_amount")}),
     (
