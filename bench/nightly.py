@@ -8,7 +8,8 @@ the reuse tests (tests/test_nightly.py) build their nights from a data set of
   enrollment span's start, the procedure's); the latest `share` of the rows (by that
   date) arrive on the nights 1..K, `share` each, the rest is the history;
 * ``OUT/night-0/<table>/<table>-<YYYY-MM>.parquet``: the history, one file per month
-  (rows without a date that converts in ``<table>-undated.parquet``; practitioner whole);
+  (rows without a date that converts in ``<table>-undated.parquet``; practitioner whole),
+  or with ``--one-history-file`` one ``<table>-history.parquet`` (what the bench uses);
 * ``OUT/night-K/<table>/``: the files of night K-1 (hard links: the same files) and
   ``<table>-night-K.parquet``, the night's new rows.
 
@@ -41,9 +42,17 @@ LOAD_DATES = {
 }
 
 
-def split(data: Path, out: Path, nights: int = 1, share: float = 0.003) -> list[Path]:
+def split(
+    data: Path, out: Path, nights: int = 1, share: float = 0.003, by_month: bool = True
+) -> list[Path]:
     """Write OUT/night-0 ... OUT/night-<nights> from the data set in `data`; returns the
-    night folders."""
+    night folders.
+
+    by_month=False writes the history as one file per table (``<table>-history.parquet``),
+    each file one streaming COPY: the month split is a PARTITION_BY that keeps a row
+    group of every open month in memory, which at 100M full-width lines spilled more
+    than 30 GB of temporary files on the benchmark machine. The bench uses it; the
+    nightly cost is the same (the history is reused either way)."""
     if out.exists():
         raise SystemExit(f"{out} exists; remove it first")
     folders = [out / f"night-{k}" for k in range(nights + 1)]
@@ -69,6 +78,19 @@ def split(data: Path, out: Path, nights: int = 1, share: float = 0.003) -> list[
             f"when {day} >= date '{cut}' then 'night-{k}'"
             for k, cut in sorted(enumerate(cutoffs, start=1), key=lambda kc: kc[1], reverse=True)
         )
+        if not by_month:
+            for k in range(nights + 1):
+                name = f"night-{k}" if k else "history"
+                target = folders[k] / table / f"{table}-{name}.parquet"
+                con.execute(
+                    f"copy (select * from read_parquet($p) "
+                    f"where (case {night} else 'history' end) = '{name}') "
+                    f"to '{target}' (format parquet)",
+                    {"p": str(source)},
+                )
+            for k in range(nights):
+                _link_forward(folders, table, k)
+            continue
         bucket = f"case {night} when {day} is null then 'undated' else strftime({day}, '%Y-%m') end"
         parts = out / f".parts-{table}"
         con.execute(
@@ -105,8 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("out", type=Path, help="where night-0 ... night-K are written")
     p.add_argument("--nights", type=int, default=1)
     p.add_argument("--share", type=float, default=0.003, help="share of the rows a night brings")
+    p.add_argument(
+        "--one-history-file", action="store_true", help="the history as one file per table"
+    )
     args = p.parse_args(argv)
-    for folder in split(args.data, args.out, args.nights, args.share):
+    for folder in split(args.data, args.out, args.nights, args.share, not args.one_history_file):
         print(folder)
     return 0
 
