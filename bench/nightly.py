@@ -64,53 +64,65 @@ def split(
             continue
         for folder in folders:
             (folder / table).mkdir(parents=True)
-        if date is None:
-            shutil.copy2(source, folders[0] / table / f"{table}.parquet")
-            for k in range(nights):
-                _link_forward(folders, table, k)
-            continue
-        day = f"ca_parse_date(nullif(trim({date}), ''))"
-        cutoffs = con.execute(
-            f"select quantile_disc({day}, $q) from read_parquet($p)",
-            {"q": [1 - share * k for k in range(nights, 0, -1)], "p": str(source)},
-        ).fetchone()[0]
-        night = " ".join(
-            f"when {day} >= date '{cut}' then 'night-{k}'"
-            for k, cut in sorted(enumerate(cutoffs, start=1), key=lambda kc: kc[1], reverse=True)
-        )
-        if not by_month:
-            for k in range(nights + 1):
-                name = f"night-{k}" if k else "history"
-                target = folders[k] / table / f"{table}-{name}.parquet"
-                con.execute(
-                    f"copy (select * from read_parquet($p) "
-                    f"where (case {night} else 'history' end) = '{name}') "
-                    f"to '{target}' (format parquet)",
-                    {"p": str(source)},
-                )
-            for k in range(nights):
-                _link_forward(folders, table, k)
-            continue
-        bucket = f"case {night} when {day} is null then 'undated' else strftime({day}, '%Y-%m') end"
-        parts = out / f".parts-{table}"
-        con.execute(
-            f"copy (select *, {bucket} as _ca_bucket from read_parquet($p)) to '{parts}' "
-            "(format parquet, partition_by (_ca_bucket))",
-            {"p": str(source)},
-        )
-        for part in sorted(parts.iterdir()):
-            name = part.name.split("=", 1)[1]
-            k = int(name.split("-")[1]) if name.startswith("night-") else 0
-            for i, piece in enumerate(sorted(part.glob("*.parquet"))):
-                suffix = f"-{i}" if i else ""
-                piece.rename(folders[k] / table / f"{table}-{name}{suffix}.parquet")
-        shutil.rmtree(parts)
+        _write_table(con, source, table, date, folders, out, share, by_month)
         for k in range(nights):
             _link_forward(folders, table, k)
     expected = data / "expected_findings.csv"
     if expected.exists():
         shutil.copy2(expected, folders[-1] / expected.name)
     return folders
+
+
+def _write_table(
+    con: duckdb.DuckDBPyConnection,
+    source: Path,
+    table: str,
+    date: str | None,
+    folders: list[Path],
+    out: Path,
+    share: float,
+    by_month: bool,
+) -> None:
+    """Write `table`'s own files of each night: the history into night-0, each night's
+    new rows into its folder (the shared files are linked forward afterwards)."""
+    if date is None:
+        shutil.copy2(source, folders[0] / table / f"{table}.parquet")
+        return
+    nights = len(folders) - 1
+    day = f"ca_parse_date(nullif(trim({date}), ''))"
+    cutoffs = con.execute(
+        f"select quantile_disc({day}, $q) from read_parquet($p)",
+        {"q": [1 - share * k for k in range(nights, 0, -1)], "p": str(source)},
+    ).fetchone()[0]
+    night = " ".join(
+        f"when {day} >= date '{cut}' then 'night-{k}'"
+        for k, cut in sorted(enumerate(cutoffs, start=1), key=lambda kc: kc[1], reverse=True)
+    )
+    if not by_month:
+        for k in range(nights + 1):
+            name = f"night-{k}" if k else "history"
+            target = folders[k] / table / f"{table}-{name}.parquet"
+            con.execute(
+                f"copy (select * from read_parquet($p) "
+                f"where (case {night} else 'history' end) = '{name}') "
+                f"to '{target}' (format parquet)",
+                {"p": str(source)},
+            )
+        return
+    bucket = f"case {night} when {day} is null then 'undated' else strftime({day}, '%Y-%m') end"
+    parts = out / f".parts-{table}"
+    con.execute(
+        f"copy (select *, {bucket} as _ca_bucket from read_parquet($p)) to '{parts}' "
+        "(format parquet, partition_by (_ca_bucket))",
+        {"p": str(source)},
+    )
+    for part in sorted(parts.iterdir()):
+        name = part.name.split("=", 1)[1]
+        k = int(name.split("-")[1]) if name.startswith("night-") else 0
+        for i, piece in enumerate(sorted(part.glob("*.parquet"))):
+            suffix = f"-{i}" if i else ""
+            piece.rename(folders[k] / table / f"{table}-{name}{suffix}.parquet")
+    shutil.rmtree(parts)
 
 
 def _link_forward(folders: list[Path], table: str, k: int) -> None:

@@ -447,7 +447,8 @@ def _converted(column: schema.Column, name: str | None = None) -> str:
     if kind == schema.DATE:
         return f"ca_parse_date({name})"
     if kind == schema.AMOUNT:
-        return _gated(name, schema.AMOUNT_REGEX, f"try_cast({name} as decimal(18, 6))")
+        money = schema.SQL_TYPES[schema.AMOUNT]
+        return _gated(name, schema.AMOUNT_REGEX, f"try_cast({name} as {money})")
     if kind == schema.NUMBER:
         return _gated(name, schema.NUMBER_REGEX, f"try_cast({name} as double)")
     # claim_line_number: '3', '03' and '3.0' (float exports) are line 3

@@ -66,7 +66,6 @@ CORRUPT = "_ca_corrupt_record"
 SPARK_TYPES = {
     "VARCHAR": "string",
     "DATE": "date",
-    "DECIMAL(18, 2)": "decimal(18,2)",
     "DECIMAL(18, 6)": "decimal(18,6)",
     "DOUBLE": "double",
     "INTEGER": "int",

@@ -428,14 +428,14 @@ def write_coverage(con: duckdb.DuckDBPyConnection, present: bool, codes: list[st
         con.execute("insert into input_coverage values (0, null, null, 0, null)")
         return
     con.execute(
-        """
+        f"""
         insert into input_coverage
         with accepted as (
             select coalesce(ca_loose_date(claim_line_start_date),
                             ca_loose_date(claim_start_date)) as service_date,
                    upper(nullif(trim(hcpcs_code), '')) in (select unnest($codes))
                        as is_out_of_scope,
-                   try_cast(paid_amount as decimal(18, 6)) as paid_amount
+                   try_cast(paid_amount as {schema.SQL_TYPES[schema.AMOUNT]}) as paid_amount
             from raw_medical_claim as r
             where not exists (
                 select 1 from rejected_keys as k
