@@ -57,7 +57,7 @@ from jobs.review import decisions as review_decisions
 from jobs.review import lifecycle
 from jobs.review.history import carry_findings_history, carry_review_tables
 from jobs.sqltext import lit
-from jobs.validation import quarantine, reuse, scan, validate
+from jobs.validation import increment, quarantine, reuse, scan, validate
 from jobs.validation.suites import load_code_validity
 
 # The published database, attached read-only while the run reads what it retains.
@@ -242,6 +242,7 @@ class _Job:
         self.rehash = False  # run --rehash: hash every file, keep no indexed SHA-256
         self.previous = False  # the published database is attached as PREVIOUS
         self.retained: list[fingerprint.Retained] = []
+        self.increment: increment.Increment | None = None  # a night that adds files
         self.version = ""
         self._hashes: dict[Path, Future[str]] = {}
 
@@ -434,23 +435,46 @@ class _Job:
         reuse.create_carried_table(con)
         self._decide_reuse()
         esi = self._esi_codes()
+        inc = self.increment = (
+            increment.plan(con, self.files, self.retained, PREVIOUS) if self.previous else None
+        )
+        incremental = inc.tables() if inc else []
         found = {}
         for table in self._present():
             with self.log.stage(f"scan:{table.name}"):
                 plan = scan.scan_plan(table)
                 codes = esi if table.name == "medical_claim" else None
-                found[table.name] = (plan, scan.pass1(con, plan, self._validated(table), codes))
+                if table.name in incremental:
+                    increment.create_views(con, table, inc)
+                    result = scan.ScanResult(table)
+                    if inc.new[table.name]:
+                        result = scan.pass1(con, plan, None, codes, f"raw_{table.name}_new")
+                else:
+                    result = scan.pass1(con, plan, self._validated(table), codes)
+                found[table.name] = (plan, result)
+        history = 0
+        if inc:
+            with self.log.stage("scan:history"):
+                increment.add_previous_persons(con, PREVIOUS, esi)
+                for name in incremental:
+                    history += increment.find_old_rows(con, *found[name])
+            self.manifest["increment"] = {"history_rows_staged": history}
         for table in self._present():
             plan, result = found[table.name]
             with self.log.stage(f"stage:{table.name}"):
-                n = scan.pass2(
-                    con,
-                    plan,
-                    result,
-                    self._validated(table),
-                    self.run_id,
-                    keep_all=table.name == "practitioner",
-                )
+                if table.name in incremental:
+                    scan.pass2(con, plan, result, None, self.run_id, source=f"raw_{table.name}_new")
+                    increment.stage_old_rows(con, table, self.run_id)
+                    n = scan.count(con, f"stg_{table.name}")
+                else:
+                    n = scan.pass2(
+                        con,
+                        plan,
+                        result,
+                        self._validated(table),
+                        self.run_id,
+                        keep_all=table.name == "practitioner",
+                    )
             self.log.event(
                 f"staged {table.name}", rows=n, bad_values=sum(result.bad_values.values())
             )
@@ -478,6 +502,7 @@ class _Job:
             earlier = fingerprint.reusable(f, self.retained, self.version)
             if earlier:
                 f.validation, f.validated_by = "reused", earlier.validated_by
+                f.earlier_path = earlier.path
                 reuse.carry(self._con(), f, earlier.path, PREVIOUS)
 
     def _validated(self, table: Table) -> list[str] | None:
@@ -494,6 +519,8 @@ class _Job:
                 outcomes = validate.validate(
                     con, table, self.run_id, self._validated(table), results=False
                 )
+                if self.increment and table.name in self.increment.tables():
+                    increment.carry_spanning(con, table, PREVIOUS)
             earlier = {}
             if self.previous and any(f.validation == "reused" for f in self.files[table.name]):
                 earlier = reuse.earlier_examples(con, table.name, PREVIOUS)
@@ -508,8 +535,16 @@ class _Job:
         quarantine.build_rejections(con, present, self.run_id, reuse.CARRIED_REJECTED)
         self._quarantine(present)
         codes = [c["code"] for c in out_of_scope_codes()]
-        scan.write_coverage(con, "medical_claim" in self.files, codes)
-        self.manifest["cohort"] = load.finalize_tables(con, self.files, self._esi_codes())
+        if not (self.increment and increment.write_coverage(con, PREVIOUS, codes)):
+            scan.write_coverage(con, "medical_claim" in self.files, codes)
+        earlier = None
+        if self.increment:
+            run_id = self.run_id
+
+            def earlier(table: Table) -> str:
+                return increment.earlier_rows(PREVIOUS, table, run_id)
+
+        self.manifest["cohort"] = load.finalize_tables(con, self.files, self._esi_codes(), earlier)
         scan.drop_scan_tables(con)
         con.execute("drop table if exists rejected_keys")
         con.execute("drop table if exists csv_bad_records")  # now part of rejected_rows

@@ -43,6 +43,7 @@ class SourceFile:
     mapping: str = ""
     validation: str = ""
     validated_by: str = ""
+    earlier_path: str = ""  # a reused file's path in the run it is reused from
 
     @property
     def rows_accepted(self) -> int:

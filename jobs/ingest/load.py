@@ -27,6 +27,7 @@ file whose records do not reconcile with its lines is read again, carefully.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -544,7 +545,10 @@ def _accepted(alias: str, table: Table) -> str:
 
 
 def finalize_tables(
-    con: duckdb.DuckDBPyConnection, files: dict[str, list[SourceFile]], esi_codes: list[str]
+    con: duckdb.DuckDBPyConnection,
+    files: dict[str, list[SourceFile]],
+    esi_codes: list[str],
+    earlier: Callable[[Table], str] | None = None,
 ) -> dict[str, int]:
     """Once validation has decided: every contract table exists, holding the audited
     cohort, or empty; the raw and staged relations are gone. Returns the rows kept.
@@ -552,13 +556,30 @@ def finalize_tables(
     The cohort (contract, "Outputs") is every accepted row of the persons with at least
     one accepted medical-claim line whose code is in `esi_codes` (reversals included);
     ``practitioner`` is kept whole. Rows are in file and record order.
+
+    earlier: for a run that adds files to the previous run's (jobs.validation.increment),
+    the select of a table's rows the previous cohort holds (loaded columns, tonight's
+    lineage); they join the staged rows, which hold the new files' and the few history
+    rows staged tonight.
     """
-    medical = "stg_medical_claim"
+
+    def rows(table: Table) -> str:
+        columns = ", ".join(q(c) for c, _ in schema.loaded_columns(table))
+        staged = f"select {columns} from stg_{table.name}"
+        if earlier is None or table.name == "practitioner":
+            return staged
+        return (
+            f"{staged} union all select * from ({earlier(table)}) as e where not exists "
+            f"(select 1 from stg_{table.name} as n where n.source_file = e.source_file "
+            "and n.record_number = e.record_number)"
+        )
+
+    medical = TABLES["medical_claim"]
     con.execute(
         f"create or replace temp table {COHORT_PERSONS} as "
-        f"select distinct person_id from {medical} as s "
+        f"select distinct person_id from ({rows(medical)}) as s "
         f"where hcpcs_code in (select unnest($codes)) and person_id is not null "
-        f"and {_accepted('s', TABLES['medical_claim'])}",
+        f"and {_accepted('s', medical)}",
         {"codes": esi_codes},
     )
     kept = {}
@@ -566,13 +587,12 @@ def finalize_tables(
         if name not in files:
             create_empty_table(con, table)
             continue
-        columns = ", ".join(q(c) for c, _ in schema.loaded_columns(table))
         where = _accepted("s", table)
         if name != "practitioner":
             where += f" and s.person_id in (select person_id from {COHORT_PERSONS})"
         con.execute(
-            f"create table {q(name)} as select {columns} from stg_{name} as s where {where} "
-            "order by source_file, record_number"
+            f"create table {q(name)} as select * from ({rows(table)}) as s "
+            f"where {where} order by source_file, record_number"
         )
         con.execute(f"drop table stg_{name}")
         drop_raw(con, table)

@@ -120,7 +120,7 @@ def _bad_table(table: Table) -> str:
     return f"_ca_bad_{table.name}"
 
 
-def _repeated_table(table: Table) -> str:
+def repeated_table(table: Table) -> str:
     return f"_ca_repeated_{table.name}"
 
 
@@ -149,7 +149,7 @@ def coarse_key(table: Table) -> tuple[str, str] | None:
     return f"{parts[0]} is not null", f"hash({', '.join(parts)})"
 
 
-def _file_filter(files: list[str] | None) -> str | None:
+def file_filter(files: list[str] | None) -> str | None:
     """A condition on source_file selecting `files` (None: every file)."""
     if files is None:
         return None
@@ -169,16 +169,18 @@ def pass1(
     plan: ScanPlan,
     validated: list[str] | None,
     esi_codes: list[str] | None = None,
+    source: str | None = None,
 ) -> ScanResult:
-    """Pass 1 over ``raw_<table>``: find the bad values of the files in `validated` (None:
-    every file), the repeated coarse keys and (with `esi_codes`) the cohort's candidates.
+    """Pass 1 over ``raw_<table>`` (or the relation `source`, some of its files): find the
+    bad values of the files in `validated` (None: every file), the repeated coarse keys
+    and (with `esi_codes`) the cohort's candidates.
 
     Leaves temporary tables for pass 2: ``_ca_bad_<table>`` (bad raw values of each
     value check), ``_ca_repeated_<table>`` and, for `esi_codes`, `CANDIDATES`.
     """
     table = plan.table
     result = ScanResult(table)
-    only = _file_filter(validated)
+    only = file_filter(validated)
     exprs: list[str] = []
     sets: list[list[str]] = []
 
@@ -210,7 +212,7 @@ def pass1(
         f"""
         create or replace temp table {p1} as
         select {", ".join(flat)}, grouping_id({", ".join(flat)}) as _ca_set, count(*) as n
-        from (select {", ".join(exprs)} from raw_{table.name})
+        from (select {", ".join(exprs)} from {source or f"raw_{table.name}"})
         group by grouping sets ({", ".join("(" + ", ".join(s) + ")" for s in sets)})
         {having}
         """,
@@ -219,16 +221,16 @@ def pass1(
     ids = dict(zip(map(tuple, sets), _group_ids(sets), strict=True))
     if "_ca_key" in flat:
         con.execute(
-            f"create or replace temp table {_repeated_table(table)} as "
+            f"create or replace temp table {repeated_table(table)} as "
             f"select _ca_key from {p1} where _ca_set = {ids[('_ca_key',)]}"
         )
-        result.repeated_keys = _count(con, _repeated_table(table))
+        result.repeated_keys = count(con, repeated_table(table))
     if esi_codes is not None:
         con.execute(
             f"create or replace temp table {CANDIDATES} as select _ca_person as person_id "
             f"from {p1} where _ca_set = {ids[('_ca_person',)]} and _ca_person is not null"
         )
-        result.candidates = _count(con, CANDIDATES)
+        result.candidates = count(con, CANDIDATES)
     if only != "false" and plan.values:
         _bad_values(con, plan, p1, ids)
         for i, check in enumerate(plan.values):
@@ -295,7 +297,7 @@ def _bad_values(
     con.execute("drop table _ca_distinct")
 
 
-def _count(con: duckdb.DuckDBPyConnection, name: str) -> int:
+def count(con: duckdb.DuckDBPyConnection, name: str) -> int:
     return con.execute(f"select count(*) from {name}").fetchall()[0][0]
 
 
@@ -308,9 +310,11 @@ def pass2(
     *,
     keep_all: bool = False,
     cohort: bool = True,
+    source: str | None = None,
 ) -> int:
-    """Pass 2 over ``raw_<table>``: write ``stg_<table>`` with the rows validation and the
-    cohort need (see the module docstring); returns its row count.
+    """Pass 2 over ``raw_<table>`` (or the relation `source`, some of its files): write
+    ``stg_<table>`` with the rows validation and the cohort need (see the module
+    docstring); returns its row count.
 
     validated: the files being validated (None: every file); keep_all: keep every row (a
     table kept whole, practitioner); cohort: keep the rows of the cohort's candidates
@@ -320,24 +324,36 @@ def pass2(
     joins of the membership tests then carry a few columns, not every one), then read
     whole and staged."""
     table = plan.table
+    source = source or f"raw_{table.name}"
     where = "true" if keep_all else keep_condition(con, plan, found, validated, cohort=cohort)
-    source = f"raw_{table.name}"
     if where not in ("true", "false"):
         con.execute(
             f"create or replace temp table _ca_keep as "
-            f"select source_file, record_number from raw_{table.name} as r where {where}"
+            f"select source_file, record_number from {source} as r where {where}"
         )
         where = "(source_file, record_number) in (select source_file, record_number from _ca_keep)"
+    con.execute(f"drop table if exists stg_{table.name}")
+    stage_rows(con, table, source, where, run_id)
+    con.execute("drop table if exists _ca_keep")
+    return count(con, f"stg_{table.name}")
+
+
+def stage_rows(
+    con: duckdb.DuckDBPyConnection, table: Table, source: str, where: str, run_id: str
+) -> None:
+    """Stage the rows of `source` that satisfy `where` into ``stg_<table>`` (created, or
+    appended to when it exists) as `load.staged_sql` stages them, with their text as read
+    (JSON) for the rejected rows."""
     original = ", ".join(f"{lit(n)}, {q(n)}" for n in table.column_names)
     kept = (
         f"(select *, cast(json_object({original}) as varchar) as {ORIGINAL} "
         f"from {source} where {where})"
     )
     staged = load.staged_sql(table, run_id, source=kept, passthrough=(ORIGINAL,))
-    con.execute(f"drop table if exists stg_{table.name}")
-    con.execute(f"create table stg_{table.name} as {staged}")
-    con.execute("drop table if exists _ca_keep")
-    return _count(con, f"stg_{table.name}")
+    if _exists(con, f"stg_{table.name}"):
+        con.execute(f"insert into stg_{table.name} {staged}")
+    else:
+        con.execute(f"create table stg_{table.name} as {staged}")
 
 
 def keep_condition(
@@ -350,7 +366,7 @@ def keep_condition(
 ) -> str:
     """The condition on ``raw_<table>``'s rows that pass 2 keeps (see `pass2`)."""
     table = plan.table
-    only = _file_filter(validated)
+    only = file_filter(validated)
     checks: list[str] = []
     if only != "false":
         for name in plan.missing_ids:  # blank, or a leading blank: maybe missing
@@ -380,7 +396,7 @@ def keep_condition(
         keep.append(terms if only is None else f"({only} and ({terms}))")
     key = coarse_key(table)
     if plan.keys and key and found.repeated_keys:
-        keep.append(f"({key[0]} and {key[1]} in (select _ca_key from {_repeated_table(table)}))")
+        keep.append(f"({key[0]} and {key[1]} in (select _ca_key from {repeated_table(table)}))")
     if cohort and "person_id" in table.column_names and _exists(con, CANDIDATES):
         keep.append(f"{trimmed('person_id')} in (select person_id from {CANDIDATES})")
     return " or ".join(keep) if keep else "false"

@@ -1,0 +1,295 @@
+"""A night that adds files to the previous run's (contract: "Work follows what changed").
+
+When every file of the previous run is here again and reused (an extract laid out as one
+file per load date, which grows by new files), the published database of the previous
+run already holds what the history files give the audit: their row issues
+(jobs.validation.reuse), the audited cohort's rows of them, the persons with an ESI line,
+and the coverage counts. Such a run ("an increment") then reads of each history file
+only what tonight can change:
+
+* the rows whose key occurs in a new file: a new copy of a key rejects every copy
+  (duplicate keys span files), so those rows are staged with the new files' and the
+  duplicate-key check sees every copy;
+* the rows of the persons who enter the cohort tonight (an ESI line in a new file, none
+  before): the cohort holds every accepted row of its persons.
+
+That is one scan of the key columns and ``person_id`` of the history. Everything else
+comes from the previous database: the cohort's rows of the history files (their lineage
+moved to tonight's paths), the duplicate-key issues of history rows that no new key
+touches, and the coverage counts. Any other change (a file gone, replaced, re-mapped, a
+new validation version, no previous database) validates and scans every file as a cold
+run does; the two give the same database, which the tests compare.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+from jobs.ingest import schema
+from jobs.ingest.discover import SourceFile
+from jobs.ingest.fingerprint import Retained
+from jobs.ingest.schema import Table
+from jobs.sqltext import lit, q
+from jobs.validation import scan, suites
+
+# Temporary tables: each reused file's path in the previous run and tonight; the persons
+# who enter the cohort tonight.
+FILE_MAP = "_ca_file_map"
+ENTERING = "_ca_entering"
+# The previous database's tables an increment reads.
+NEEDS = ("input_files", "input_coverage", "row_issues", "rejected_rows", *schema.TABLES)
+
+
+@dataclass
+class Increment:
+    """Tonight's files split into the previous run's (reused) and the new ones."""
+
+    new: dict[str, list[str]] = field(default_factory=dict)
+    old: dict[str, list[str]] = field(default_factory=dict)
+
+    def tables(self) -> list[str]:
+        """The tables read as an increment: every table with persons (practitioner is
+        small and kept whole: it is scanned as in a cold run)."""
+        return [t for t in self.new if "person_id" in schema.TABLES[t].column_names]
+
+
+def plan(
+    con: duckdb.DuckDBPyConnection,
+    files: dict[str, list[SourceFile]],
+    retained: list[Retained],
+    database: str,
+) -> Increment | None:
+    """The increment of tonight's `files` over the previous run (`retained`, recorded by
+    the attached `database`), or None when tonight is not one: a previous file missing or
+    not reused, a file reused from another run's path, a table of the previous database
+    missing, or no medical claims."""
+    if not retained or "medical_claim" not in files:
+        return None
+    present = {
+        r[0]
+        for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = ?", [database]
+        ).fetchall()
+    }
+    if not set(NEEDS) <= present:
+        return None
+    earlier = {f.earlier_path: f for fs in files.values() for f in fs if f.validation == "reused"}
+    if any(r.path not in earlier or earlier[r.path].table != r.table for r in retained):
+        return None
+    if len(earlier) != len(retained):
+        return None
+    increment = Increment()
+    for table, table_files in files.items():
+        increment.new[table] = [str(f.path) for f in table_files if f.validation != "reused"]
+        increment.old[table] = [str(f.path) for f in table_files if f.validation == "reused"]
+    con.execute(
+        f"create or replace temp table {FILE_MAP} (previous_path varchar, source_file varchar)"
+    )
+    con.executemany(
+        f"insert into {FILE_MAP} values (?, ?)",
+        [(path, str(f.path)) for path, f in earlier.items()],
+    )
+    return increment
+
+
+def create_views(con: duckdb.DuckDBPyConnection, table: Table, increment: Increment) -> None:
+    """Views ``raw_<table>_new`` and ``raw_<table>_old``: the raw rows of tonight's new files
+    and of the previous run's."""
+    for part, paths in (("new", increment.new[table.name]), ("old", increment.old[table.name])):
+        con.execute(
+            f"create or replace view raw_{table.name}_{part} as "
+            f"select * from raw_{table.name} where {scan.file_filter(paths)}"
+        )
+
+
+def add_previous_persons(con: duckdb.DuckDBPyConnection, database: str, codes: list[str]) -> None:
+    """Complete the cohort's candidates (`scan.CANDIDATES`, the new files' persons with an
+    ESI line, when pass 1 found them) with the previous cohort's, and write `ENTERING`:
+    the candidates who were not in the previous cohort."""
+    con.execute(f"create temp table if not exists {scan.CANDIDATES} (person_id varchar)")
+    earlier = (
+        f"select distinct person_id from {database}.medical_claim "
+        "where hcpcs_code in (select unnest($codes)) and person_id is not null"
+    )
+    con.execute(
+        f"create or replace temp table {ENTERING} as "
+        f"select person_id from {scan.CANDIDATES} except {earlier}",
+        {"codes": codes},
+    )
+    con.execute(
+        f"insert into {scan.CANDIDATES} {earlier} except select person_id from {scan.CANDIDATES}",
+        {"codes": codes},
+    )
+
+
+def _hits(table: Table) -> str:
+    return f"_ca_old_{table.name}"
+
+
+def _matched(table: Table) -> str:
+    return f"_ca_matched_{table.name}"
+
+
+def find_old_rows(
+    con: duckdb.DuckDBPyConnection, scan_plan: scan.ScanPlan, found: scan.ScanResult
+) -> int:
+    """One scan of the history files of a table for the rows tonight can change: those
+    whose (coarse) key is a new file's, and those of the persons entering the cohort.
+
+    The keys they share with the new files join the repeated keys, so that pass 2 keeps
+    the new files' copies too. Returns the rows found."""
+    table = scan_plan.table
+    key = scan.coarse_key(table) if scan_plan.keys else None
+    terms = []
+    if key:
+        con.execute(
+            f"create or replace temp table _ca_new_keys as select distinct {key[1]} as _ca_key "
+            f"from raw_{table.name}_new where {key[0]}"
+        )
+        terms.append(f"({key[0]} and {key[1]} in (select _ca_key from _ca_new_keys))")
+    if "person_id" in table.column_names:
+        terms.append(f"{scan.trimmed('person_id')} in (select person_id from {ENTERING})")
+    hashed = f"case when {key[0]} then {key[1]} end" if key else "null::ubigint"
+    con.execute(
+        f"create or replace temp table {_hits(table)} as "
+        f"select source_file, record_number, {hashed} as _ca_key "
+        f"from raw_{table.name}_old where {' or '.join(terms) or 'false'}"
+    )
+    con.execute(
+        f"create or replace temp table {_matched(table)} as select distinct _ca_key "
+        f"from {_hits(table)} where _ca_key in (select _ca_key from _ca_new_keys)"
+        if key
+        else f"create or replace temp table {_matched(table)} (_ca_key ubigint)"
+    )
+    con.execute("drop table if exists _ca_new_keys")
+    if key:
+        repeated = scan.repeated_table(table)
+        con.execute(f"create temp table if not exists {repeated} (_ca_key ubigint)")
+        con.execute(
+            f"insert into {repeated} select _ca_key from {_matched(table)} "
+            f"except select _ca_key from {repeated}"
+        )
+        found.repeated_keys = scan.count(con, repeated)
+    return scan.count(con, _hits(table))
+
+
+def stage_old_rows(con: duckdb.DuckDBPyConnection, table: Table, run_id: str) -> None:
+    """Append the history rows `find_old_rows` found to ``stg_<table>``."""
+    scan.stage_rows(
+        con,
+        table,
+        f"raw_{table.name}_old",
+        f"(source_file, record_number) in (select source_file, record_number from {_hits(table)})",
+        run_id,
+    )
+
+
+def carry_spanning(con: duckdb.DuckDBPyConnection, table: Table, database: str) -> None:
+    """The duplicate-key issues the previous run found in history rows that no new key
+    touches (their copies are all in the history, so the finding stands), into
+    ``row_issues``; once each, beside what tonight's check found."""
+    spanning = [
+        e["meta"]["reason"] for e in suites.load_suite(table.name)["expectations"]
+        if suites.spans_files(e)
+    ]  # fmt: skip
+    if not spanning:
+        return
+    con.execute(
+        f"""
+        insert into row_issues
+        select p.table_name, m.source_file, p.record_number, p.reason, p.level,
+               p.column_name, p.description
+        from {database}.row_issues as p
+        join {FILE_MAP} as m on m.previous_path = p.source_file
+        where p.table_name = ? and p.reason in (select unnest(?))
+            and not exists (
+                select 1 from {_hits(table)} as h
+                where h.source_file = m.source_file and h.record_number = p.record_number
+                    and h._ca_key in (select _ca_key from {_matched(table)})
+            )
+            and not exists (
+                select 1 from row_issues as r
+                where r.table_name = p.table_name and r.source_file = m.source_file
+                    and r.record_number = p.record_number and r.reason = p.reason
+            )
+        """,
+        [table.name, spanning],
+    )
+
+
+def earlier_rows(database: str, table: Table, run_id: str) -> str:
+    """The previous cohort's rows of `table` (the loaded columns), under tonight's paths
+    and run id."""
+    columns = ", ".join(
+        "m.source_file" if c == "source_file" else lit(run_id) if c == "run_id" else f"p.{q(c)}"
+        for c, _ in schema.loaded_columns(table)
+    )
+    return (
+        f"select {columns} from {database}.{q(table.name)} as p "
+        f"join {FILE_MAP} as m on m.previous_path = p.source_file"
+    )
+
+
+def write_coverage(con: duckdb.DuckDBPyConnection, database: str, codes: list[str]) -> bool:
+    """``input_coverage`` from the previous run's, plus the new files' accepted lines,
+    less the history lines rejected tonight (a new copy of their key). False, writing
+    nothing, when subtracting cannot be exact: a line rejected tonight is out of scope, has
+    no service date, or one at or beyond the previous first or last (the caller then counts
+    every file again: `scan.write_coverage`)."""
+    amount = schema.SQL_TYPES[schema.AMOUNT]
+    newly = (
+        "select s.service_date, s.hcpcs_code in (select unnest($codes)) as is_out_of_scope, "
+        "s.paid_amount from stg_medical_claim as s "
+        f"join {FILE_MAP} as m on m.source_file = s.source_file "
+        "where exists (select 1 from rejected_keys as k where k.table_name = 'medical_claim' "
+        "and k.source_file = s.source_file and k.record_number = s.record_number) "
+        f"and not exists (select 1 from {database}.rejected_rows as p "
+        "where p.table_name = 'medical_claim' and p.source_file = m.previous_path "
+        "and p.record_number = s.record_number)"
+    )
+    ((edge,),) = con.execute(
+        f"select count(*) from ({newly}) as n, {database}.input_coverage as c "
+        "where n.is_out_of_scope or n.service_date is null "
+        "or n.service_date <= c.first_service_date or n.service_date >= c.last_service_date",
+        {"codes": codes},
+    ).fetchall()
+    if edge:
+        return False
+    scan.create_coverage_table(con)
+    con.execute(
+        f"""
+        insert into input_coverage
+        with new_lines as (
+            select coalesce(ca_loose_date(claim_line_start_date),
+                            ca_loose_date(claim_start_date)) as service_date,
+                   upper(nullif(trim(hcpcs_code), '')) in (select unnest($codes))
+                       as is_out_of_scope,
+                   try_cast(paid_amount as {amount}) as paid_amount
+            from raw_medical_claim_new as r
+            where not exists (
+                select 1 from rejected_keys as k
+                where k.table_name = 'medical_claim' and k.source_file = r.source_file
+                    and k.record_number = r.record_number
+            )
+        ),
+        added as (
+            select count(*) as n, min(service_date) as first_date, max(service_date) as last_date,
+                   count(*) filter (where is_out_of_scope) as n_out,
+                   sum(paid_amount) filter (where is_out_of_scope) as paid_out
+            from new_lines
+        ),
+        removed as (select count(*) as n from ({newly}) as n)
+        select c.n_claim_lines + a.n - r.n,
+               least(c.first_service_date, a.first_date),
+               greatest(c.last_service_date, a.last_date),
+               c.n_out_of_scope_lines + a.n_out,
+               case when c.out_of_scope_paid_amount is null then a.paid_out
+                    when a.paid_out is null then c.out_of_scope_paid_amount
+                    else c.out_of_scope_paid_amount + a.paid_out end
+        from {database}.input_coverage as c, added as a, removed as r
+        """,
+        {"codes": codes},
+    )
+    return True

@@ -1,0 +1,176 @@
+"""A night that adds files to the previous run's (issue 14, "Work follows what changed";
+jobs.validation.increment) reads of the history only the rows tonight can change, and
+gives exactly the database a cold run of the same files gives: the cohort, row issues,
+rejected rows, validation results, coverage and findings.
+
+Tonight's new medical file is written by the test from the generated history: an ESI
+line for a person who had none (their history rows enter the cohort), new copies of the
+keys of history rows (a cohort person's, another person's, and a key the history already
+holds twice), and a new line."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from jobs.audit.reference import ESI_VALUE_SET, read_value_sets
+from tests.conftest import run_cli
+
+pytestmark = pytest.mark.slow
+
+TABLES = ("medical_claim", "pharmacy_claim", "eligibility", "procedure", "practitioner")
+ESI = sorted({r["code"] for r in read_value_sets() if r["value_set"] == ESI_VALUE_SET})
+
+
+def link_history(history: Path, tonight: Path) -> None:
+    """Tonight's folder: each history file hard-linked (the same file, as nightly folders
+    share the earlier nights' files)."""
+    for table in TABLES:
+        (tonight / table).mkdir(parents=True)
+        for f in (history / table).iterdir():
+            os.link(f, tonight / table / f.name)
+
+
+def snapshot(db: Path) -> dict[str, list]:
+    """What the night's database holds, run ids (and what depends on the run's history:
+    examples, first seen, review state) left out."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        out = {}
+        for t in (*TABLES, "input_coverage"):
+            names = [r[0] for r in con.execute(f"describe {t}").fetchall() if r[0] != "run_id"]
+            out[t] = con.execute(f"select {', '.join(names)} from {t} order by all").fetchall()
+        out["row_issues"] = con.execute("select * from row_issues order by all").fetchall()
+        out["rejected_rows"] = con.execute(
+            "select * exclude (run_id) from rejected_rows order by all"
+        ).fetchall()
+        out["validation_results"] = con.execute(
+            "select * exclude (run_id, unexpected_examples) from validation_results order by all"
+        ).fetchall()
+        out["findings"] = con.execute(
+            "select * exclude (run_id, first_seen_on, review_state) from findings order by all"
+        ).fetchall()
+        return out
+    finally:
+        con.close()
+
+
+def run(folder: Path, out: Path, db: Path) -> dict:
+    done = run_cli("run", "--input", folder, "--out", out, "--db", db)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads((out / "manifest.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def nights(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("increment")
+    done = run_cli("generate", "--out", root / "data", "--lines", 6000, "--seed", 11,
+                   "--nights", 1)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    history = root / "data" / "night-0"
+    tonight = root / "tonight"
+    link_history(history, tonight)
+    medical = f"read_parquet('{history}/medical_claim/*.parquet')"
+    con = duckdb.connect()
+    con.execute(f"create table m as select * from {medical}")
+    codes = "(" + ", ".join(f"'{c}'" for c in ESI) + ")"
+    entering = con.execute(
+        f"select person_id from m group by person_id "
+        f"having count(*) filter (where hcpcs_code in {codes}) = 0 and count(*) >= 2 "
+        "order by person_id limit 1"
+    ).fetchone()[0]
+    cohort_row = f"person_id in (select person_id from m where hcpcs_code in {codes})"
+    twice = "(claim_id, claim_line_number) in (select claim_id, claim_line_number from m " \
+        "group by all having count(*) > 1)"  # fmt: skip
+    con.execute(
+        f"""
+        create table tonight as
+        (select * replace ('NEW-ESI-1' as claim_id, '{entering}' as person_id) from m
+         where hcpcs_code in {codes} order by claim_id, claim_line_number limit 1)
+        union all
+        (select * from m where {cohort_row} and hcpcs_code not in {codes}
+         order by claim_id, claim_line_number limit 1)
+        union all
+        (select * from m where not {cohort_row} and person_id <> '{entering}'
+         order by claim_id, claim_line_number limit 1)
+        union all
+        (select * from m where {twice} order by claim_id, claim_line_number limit 1)
+        union all
+        (select * replace ('NEW-PLAIN-1' as claim_id) from m
+         order by claim_id, claim_line_number limit 1)
+        """
+    )
+    con.execute(f"copy tonight to '{tonight}/medical_claim/zz-tonight.parquet'")
+    keys = con.execute("select claim_id, claim_line_number from tonight").fetchall()
+    history_rows = con.execute(
+        f"select count(*) from m where person_id = '{entering}'"
+    ).fetchone()[0]
+    con.close()
+
+    db = root / "db" / "audit.duckdb"
+    run(history, root / "out-0", db)
+    manifest = run(tonight, root / "out-1", db)
+    cold_db = root / "cold" / "audit.duckdb"
+    cold = run(tonight, root / "out-cold", cold_db)
+    return dict(
+        root=root, history=history, tonight=tonight, db=db, cold_db=cold_db,
+        manifest=manifest, cold=cold, entering=entering, keys=keys,
+        history_rows=history_rows,
+    )  # fmt: skip
+
+
+def test_the_night_reads_only_what_changed(nights: dict):
+    m = nights["manifest"]
+    assert "increment" in m and "increment" not in nights["cold"]
+    by_state = {(i["table"], i["validation"]) for i in m["inputs"]}
+    assert ("medical_claim", "validated") in by_state and ("medical_claim", "reused") in by_state
+    # the entering person's history rows and the history copies of tonight's keys
+    assert m["increment"]["history_rows_staged"] >= nights["history_rows"] + 3
+
+
+def test_the_night_gives_the_cold_runs_database(nights: dict):
+    night, cold = snapshot(nights["db"]), snapshot(nights["cold_db"])
+    for name in night:
+        assert night[name] == cold[name], name
+
+
+def test_what_the_night_changed_in_the_history(nights: dict):
+    con = duckdb.connect(str(nights["db"]), read_only=True)
+    try:
+        kept = con.execute(
+            "select count(*) from medical_claim where person_id = ? and source_file not like "
+            "'%zz-tonight.parquet'",
+            [nights["entering"]],
+        ).fetchone()[0]
+        assert kept == nights["history_rows"]  # every history row of the entering person
+        for claim_id, line in nights["keys"][1:4]:
+            copies = con.execute(
+                "select count(*), count(*) filter (where source_file like '%zz-tonight%') "
+                "from rejected_rows where table_name = 'medical_claim' "
+                "and reasons like '%duplicate_key%' "
+                "and json_extract_string(original_values, '$.claim_id') = ? "
+                "and json_extract_string(original_values, '$.claim_line_number') = ?",
+                [claim_id, str(line)],
+            ).fetchone()
+            assert copies[0] >= 2 and copies[1] == 1, (claim_id, line, copies)
+    finally:
+        con.close()
+
+
+def test_a_changed_history_file_is_a_cold_night(nights: dict, tmp_path: Path):
+    """A history file rewritten (a withdrawn claim): every file is scanned again."""
+    folder = tmp_path / "changed"
+    link_history(nights["history"], folder)
+    target = folder / "medical_claim" / sorted(os.listdir(folder / "medical_claim"))[0]
+    source = nights["history"] / "medical_claim" / target.name
+    target.unlink()
+    con = duckdb.connect()
+    con.execute(f"copy (select * from read_parquet('{source}') offset 1) to '{target}'")
+    con.close()
+    db = tmp_path / "db" / "audit.duckdb"
+    run(nights["history"], tmp_path / "out-0", db)
+    assert "increment" not in run(folder, tmp_path / "out-1", db)
