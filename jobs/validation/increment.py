@@ -91,6 +91,16 @@ def plan(
         f"insert into {FILE_MAP} values (?, ?)",
         [(path, str(f.path)) for path, f in earlier.items()],
     )
+    # every row of the previous cohort must come from a file mapped to tonight's (a
+    # database whose lineage names files otherwise, e.g. written elsewhere, is not used)
+    for table in schema.TABLES:
+        ((unmapped,),) = con.execute(
+            f"select count(*) from {database}.{q(table)} "
+            f"where source_file not in (select previous_path from {FILE_MAP})"
+        ).fetchall()
+        if unmapped:
+            con.execute(f"drop table {FILE_MAP}")
+            return None
     return increment
 
 

@@ -106,9 +106,9 @@ def nights(tmp_path_factory: pytest.TempPathFactory) -> dict:
     )
     con.execute(f"copy tonight to '{tonight}/medical_claim/zz-tonight.parquet'")
     keys = con.execute("select claim_id, claim_line_number from tonight").fetchall()
-    history_rows = con.execute(
-        f"select count(*) from m where person_id = '{entering}'"
-    ).fetchone()[0]
+    history_rows = con.execute(f"select count(*) from m where person_id = '{entering}'").fetchone()[
+        0
+    ]
     con.close()
 
     db = root / "db" / "audit.duckdb"
