@@ -133,6 +133,50 @@ def _link_forward(folders: list[Path], table: str, k: int) -> None:
         os.link(path, folders[k + 1] / table / path.name)
 
 
+def entering(
+    previous: Path, out: Path, history: Path, codes: list[str], persons: int = 100
+) -> Path:
+    """A night after `previous` (its files hard-linked into `out`) whose one new file holds
+    an ESI line for each of `persons` persons who have rows in the `history` medical file but
+    no ESI line there: they enter the cohort tonight, so the run fetches their history
+    rows (the increment's costly case). Deterministic: the persons and template lines
+    are the first by id."""
+    if out.exists():
+        raise SystemExit(f"{out} exists; remove it first")
+    for folder in sorted(p for p in previous.iterdir() if p.is_dir()):
+        (out / folder.name).mkdir(parents=True)
+        for path in sorted(folder.iterdir()):
+            os.link(path, out / folder.name / path.name)
+    con = duckdb.connect(config={"memory_limit": "2GB"})
+    source = f"read_parquet('{history}/*.parquet')"
+    con.execute(
+        f"""
+        copy (
+            with esi_persons as (
+                select distinct person_id from {source}
+                where hcpcs_code in (select unnest($codes))
+            ),
+            chosen as (
+                select person_id, row_number() over (order by person_id) as n
+                from (select distinct person_id from {source}
+                      where person_id not in (select person_id from esi_persons)
+                      order by person_id limit $persons)
+            ),
+            template as (
+                select *, row_number() over (order by claim_id, claim_line_number) as n
+                from (select * from {source} where hcpcs_code in (select unnest($codes))
+                      order by claim_id, claim_line_number limit $persons)
+            )
+            select t.* exclude (n) replace ('ENTERING-' || c.n as claim_id,
+                                            c.person_id as person_id)
+            from template as t join chosen as c using (n)
+        ) to '{out}/medical_claim/medical_claim-entering.parquet' (format parquet)
+        """,
+        {"codes": codes, "persons": persons},
+    )
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("data", type=Path, help="a data set of claims-audit generate (Parquet)")
