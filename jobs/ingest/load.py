@@ -26,6 +26,7 @@ file whose records do not reconcile with its lines is read again, carefully.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -288,7 +289,7 @@ def read_csv_file(
             except OSError as exc:
                 raise _read_error(exc, path, "CSV") from None
         if lines.reconciles(n_good + len(skipped)):
-            _number_records(con, table, name, path, copy, skipped)
+            _number_records(con, table, name, path, copy, n_good, skipped)
             source.rows_read = n_good + len(skipped)
             return mapping
         con.execute("delete from csv_bad_records where source_file = ?", [path])
@@ -306,32 +307,48 @@ def csv_copy_path(con: duckdb.DuckDBPyConnection, name: str) -> Path:
     return folder / f"{name}.csv.parquet"
 
 
+# Good records per bucket of the skipped-record shifts (`_number_records`).
+SHIFT_BUCKET_BITS = 16
+
+
 def _number_records(
     con: duckdb.DuckDBPyConnection,
     table: Table,
     name: str,
     path: str,
     copy: Path,
+    n_good: int,
     skipped: list[int],
 ) -> None:
     """The view `name` over the Parquet copy of a CSV file: lineage + contract columns.
 
     The copy holds the good records in file order, so good record g (``file_row_number``
     + 1) is record g plus the skipped records before it. Skipped record b_j (ascending,
-    j from 1) has b_j - j good records before it; good record g comes after every b_j
-    with b_j - j < g. ``<name>_shifts`` holds, for each such count, the number of
-    skipped records up to it (adjacent skipped records share a count: the highest number
-    counts); an ASOF join picks the last count below g."""
+    j from 1) has t_j = b_j - j good records before it, so g comes after the t_j < g.
+    Counting them must not sort the file's rows (an ASOF join did, and tripled the
+    passes over it): ``<name>_shifts`` has a row per bucket of 2**SHIFT_BUCKET_BITS good
+    records, with the t_j below the bucket (counted) and the few inside it (a list);
+    each row finds its bucket by a hash join on ``file_row_number >> bits``."""
     columns = ", ".join(f"r.{q(c.name)}" for c in table.columns)
     number = "r.file_row_number + 1"
     shift = ""
     if skipped:
         shifts = f"{name}_shifts"
-        con.execute(f"create or replace table {shifts} (good_before bigint, shift bigint)")
-        last = {b - j: j for j, b in enumerate(skipped, start=1)}  # adjacent ones: the last
-        con.executemany(f"insert into {shifts} values (?, ?)", list(last.items()))
-        number = f"{number} + coalesce(s.shift, 0)"
-        shift = f" asof left join {shifts} as s on r.file_row_number + 1 > s.good_before"
+        size = 1 << SHIFT_BUCKET_BITS
+        t = [b - j for j, b in enumerate(skipped, start=1)]
+        rows = []
+        for bucket in range((max(n_good - 1, 0) >> SHIFT_BUCKET_BITS) + 1):
+            below = bisect.bisect_right(t, bucket * size)
+            inside = t[below : bisect.bisect_left(t, (bucket + 1) * size)]
+            rows.append((bucket, below, inside))
+        con.execute(
+            f"create or replace table {shifts} (bucket bigint, below bigint, inside bigint[])"
+        )
+        con.executemany(f"insert into {shifts} values (?, ?, ?)", rows)
+        number = (
+            f"{number} + s.below + len(list_filter(s.inside, lambda t: t < r.file_row_number + 1))"
+        )
+        shift = f" join {shifts} as s on r.file_row_number >> {SHIFT_BUCKET_BITS} = s.bucket"
     con.execute(
         f"create or replace view {name} as select {lit(path)} as source_file, "
         f"{number} as record_number, {columns} "

@@ -64,11 +64,14 @@ def no_careful_reader(monkeypatch) -> None:
     monkeypatch.setattr(records, "read_careful", careful)
 
 
+@pytest.mark.parametrize("bucket_bits", [16, 2, 0])
 def test_records_with_too_few_or_too_many_fields_are_rejected_alone_in_the_middle(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, bucket_bits
 ):
     """Issue 14 / 16: the fast path numbers every good record exactly around malformed
-    ones, however they cluster (two in a row, one first, one last)."""
+    ones, however they cluster (two in a row, one first, one last), and whichever
+    bucket of the numbering (`load.SHIFT_BUCKET_BITS`) each falls in or next to."""
+    monkeypatch.setattr(load, "SHIFT_BUCKET_BITS", bucket_bits)
     n = 40
     rows = [line(i) for i in range(1, n + 1)]
     broken = {1: "1,1,p1", 7: line(7) + ",extra", 8: "8,1", 20: "20", n: line(n) + ",x,y"}
