@@ -5,7 +5,8 @@ For each table:
 * ``raw_<table>``: the contract columns as read, text, with lineage
   (``source_file``, ``record_number``: 1-based position among the file's data
   records). Parquet files are read in place through a view; CSV files are
-  parsed once into a table (re-parsing CSV for every check would be slow).
+  parsed once into a Parquet copy in the run's spill folder, read through a view
+  (re-parsing CSV for every check would be slow).
   Columns the contract does not list are never read, so member direct
   identifiers never reach the database.
 * ``stg_<table>``: the rows validation and the audit need (jobs.validation.scan
@@ -258,7 +259,7 @@ def read_csv_file(
     the careful reader instead.
 
     Issue 14: numbering with ``row_number() over ()`` and writing 51 text columns into
-    the database file made reading cost 5x DuckDB's parse; the Parquet copy costs about
+    the database file made reading cost 4x DuckDB's parse; the Parquet copy costs about
     1.7x (2M lines of the bench's 148-column file: 10.6 s before, 4.4 s now)."""
     path = str(source.path)
     encoding = config.encoding(table.name)
