@@ -6,6 +6,7 @@ import datetime
 import decimal
 import gzip
 import os
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -23,8 +24,10 @@ HEADER = (
 )
 
 
-def con():
-    c = duckdb.connect()
+def con(folder: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory database that spills (and keeps the CSV fast path's copies) in
+    `folder`/.spill, as a run does in its own spill folder."""
+    c = duckdb.connect(config={"temp_directory": str(folder / ".spill")})
     load.install_macros(c)
     load.create_support_tables(c)
     return c
@@ -86,7 +89,7 @@ def test_record_numbers_survive_broken_and_multiline_records(tmp_path):
         "5,1,p5,2023-01-01,62321,1234567893,M5412",
     ]
     (tmp_path / "medical_claim.csv").write_text("\n".join(rows) + "\n")
-    c = con()
+    c = con(tmp_path)
     files = read(c, tmp_path)
     got = c.execute("select record_number, claim_id from raw_medical_claim order by 1").fetchall()
     assert got == [(1, "1"), (3, "3"), (5, "5")]
@@ -102,7 +105,7 @@ def test_only_contract_columns_are_read_and_renames_apply(tmp_path):
         "1,1,p1,2023-01-01,62321,1234567893,M5412,123-45-6789,Ann\n"
     )
     cfg = Config(columns={"medical_claim": {"person_id": "patient_id"}})
-    c = con()
+    c = con(tmp_path)
     read(c, tmp_path, cfg)
     cols = [r[0] for r in c.execute("describe raw_medical_claim").fetchall()]
     assert "person_id" in cols and "claim_id" in cols
@@ -113,7 +116,7 @@ def test_only_contract_columns_are_read_and_renames_apply(tmp_path):
 def test_missing_required_column_names_file_and_column(tmp_path):
     (tmp_path / "medical_claim.csv").write_text(HEADER.replace("person_id", "patient_id") + "\n")
     with pytest.raises(InputError) as err:
-        read(con(), tmp_path)
+        read(con(tmp_path), tmp_path)
     assert "medical_claim.csv" in str(err.value)
     assert "required column person_id is missing" in str(err.value)
 
@@ -121,19 +124,19 @@ def test_missing_required_column_names_file_and_column(tmp_path):
 def test_garbage_file_is_unreadable_not_a_traceback(tmp_path):
     (tmp_path / "medical_claim.csv").write_bytes(bytes(range(256)) * 40)
     with pytest.raises(InputError, match="medical_claim.csv"):
-        read(con(), tmp_path)
+        read(con(tmp_path), tmp_path)
 
 
 def test_garbage_parquet_is_unreadable(tmp_path):
     (tmp_path / "medical_claim.parquet").write_text("this is not parquet")
     with pytest.raises(InputError, match="cannot be read as Parquet"):
-        read(con(), tmp_path)
+        read(con(tmp_path), tmp_path)
 
 
 def staged_row(tmp_path, extra_columns: str, record: str, columns: str) -> tuple:
     """Stage a one-record medical_claim.csv (HEADER + extra_columns); `columns` of stg."""
     (tmp_path / "medical_claim.csv").write_text(f"{HEADER},{extra_columns}\n{record}\n")
-    c = con()
+    c = con(tmp_path)
     read(c, tmp_path)
     return c.execute(f"select {columns} from stg_medical_claim").fetchone()
 
@@ -179,7 +182,7 @@ def test_parquet_typed_columns_are_read_as_text_then_converted(tmp_path):
         "12.5 as paid_amount) "
         f"to '{tmp_path / 'medical_claim.parquet'}'"
     )
-    c = con()
+    c = con(tmp_path)
     files = read(c, tmp_path)
     row = c.execute(
         "select record_number, claim_id, claim_start_date, claim_end_date, rendering_npi, "

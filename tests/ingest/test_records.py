@@ -43,8 +43,10 @@ def write(folder: Path, lines: list[str], name: str = "medical_claim.csv") -> Pa
     return path
 
 
-def con() -> duckdb.DuckDBPyConnection:
-    c = duckdb.connect()
+def con(folder: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory database that spills (and keeps the CSV fast path's copies) in
+    `folder`/.spill, as a run does in its own spill folder."""
+    c = duckdb.connect(config={"temp_directory": str(folder / ".spill")})
     load.install_macros(c)
     load.create_support_tables(c)
     return c
@@ -72,7 +74,7 @@ def test_a_quote_never_closed_rejects_one_record_and_reading_resumes(tmp_path):
     rows = [line(i) for i in range(1, N + 1)]
     rows[99] = '100,1,p100,"2023-01-01,62321,1234567893,M5412,123-45-0100'
     write(tmp_path, rows)
-    c = con()
+    c = con(tmp_path)
     source = read(c, tmp_path)
     assert source.rows_read == N
     assert claim_ids(c) == [i for i in range(1, N + 1) if i != 100]
@@ -87,7 +89,7 @@ def test_two_stray_quotes_cannot_merge_the_records_between_them(tmp_path):
     rows[3] = '4,1,p4,"2023-01-01,62321,1234567893,M5412,123-45-0004'
     rows[6] = '7,1,p7,2023-01-01",62321,1234567893,M5412,123-45-0007'
     write(tmp_path, rows)
-    c = con()
+    c = con(tmp_path)
     assert read(c, tmp_path).rows_read == 10
     assert bad(c) == [(4, 5, 5, "unclosed quote")]
     assert claim_ids(c) == [1, 2, 3, 5, 6, 7, 8, 9, 10]
@@ -97,7 +99,7 @@ def test_the_open_quote_in_the_last_field_is_stray_too(tmp_path):
     rows = [line(i) for i in range(1, 11)]
     rows[4] = rows[4].replace(",123-45", ',"123-45')
     write(tmp_path, rows)
-    c = con()
+    c = con(tmp_path)
     assert read(c, tmp_path).rows_read == 10
     assert bad(c) == [(5, 6, 6, "unclosed quote")]
 
@@ -108,7 +110,7 @@ def test_real_multi_line_values_and_blank_lines_keep_their_records(tmp_path):
     rows[3] = '4,1,p4,2023-01-01,62321,1234567893,"M5412","a ""quoted""\r\nnote"'
     rows.insert(5, "")  # a blank line: not a record
     write(tmp_path, rows)
-    c = con()
+    c = con(tmp_path)
     assert read(c, tmp_path).rows_read == 6
     assert claim_ids(c) == [1, 2, 3, 4, 5, 6]
     assert bad(c) == []
@@ -124,7 +126,7 @@ def test_a_broken_record_keeps_its_place_never_its_text(tmp_path):
     rows[2] = '3,1,"p3,2023-01-01,62321,1234567893,M5412,123-45-0003'
     rows[6] = "7,1,p7,123-45-0007"  # too few fields
     write(tmp_path, rows)
-    c = con()
+    c = con(tmp_path)
     read(c, tmp_path)
     from jobs.validation import quarantine
 
@@ -153,7 +155,7 @@ def test_a_clean_file_takes_the_fast_path_only(tmp_path, monkeypatch):
         raise AssertionError("the careful reader ran on a file that reconciles")
 
     monkeypatch.setattr(records, "read_careful", careful)
-    c = con()
+    c = con(tmp_path)
     assert read(c, tmp_path).rows_read == 501
     assert bad(c) == [(501, 502, 502, "missing columns")]
 
@@ -163,7 +165,7 @@ def test_gzip_files_are_counted_and_read_carefully_too(tmp_path):
     rows[9] = '10,1,p10,"2023-01-01,62321,1234567893,M5412,123-45-0010'
     with gzip.open(tmp_path / "medical_claim.csv.gz", "wt") as fh:
         fh.write("\n".join([HEADER, *rows]))  # no final line break
-    c = con()
+    c = con(tmp_path)
     assert read(c, tmp_path).rows_read == 20
     assert bad(c) == [(10, 11, 11, "unclosed quote")]
 
@@ -213,7 +215,7 @@ CP1252 = "1234567893,José,Nuñez\n1245319599,Zoë,O’Brien\n1679576722,Ann,Lee
 
 def test_a_cp1252_file_is_decoded_when_the_configuration_names_it(tmp_path):
     practitioner(tmp_path, CP1252)
-    c = con()
+    c = con(tmp_path)
     cfg = Config(encodings={"practitioner": "cp1252"})
     assert read_practitioner(c, tmp_path, cfg).rows_read == 3
     names = c.execute("select first_name, last_name from raw_practitioner order by 1").fetchall()
@@ -223,7 +225,7 @@ def test_a_cp1252_file_is_decoded_when_the_configuration_names_it(tmp_path):
 
 def test_undecodable_bytes_reject_their_record_and_name_the_setting(tmp_path):
     practitioner(tmp_path, CP1252)
-    c = con()
+    c = con(tmp_path)
     assert read_practitioner(c, tmp_path, Config()).rows_read == 3
     assert bad(c) == [(1, 2, 2, "invalid encoding"), (2, 3, 3, "invalid encoding")]
     (message,) = {r[0] for r in c.execute("select error_message from csv_bad_records").fetchall()}
@@ -235,7 +237,7 @@ def test_undecodable_bytes_reject_their_record_and_name_the_setting(tmp_path):
 def test_an_undecodable_header_is_unusable_input_naming_the_setting(tmp_path):
     (tmp_path / "medical_claim.csv").write_bytes(HEADER.encode() + b",r\xe9f\n" + b"1\n")
     with pytest.raises(InputError, match=r"header is not valid utf-8.*\[input.medical_claim\]"):
-        read(con(), tmp_path)
+        read(con(tmp_path), tmp_path)
 
 
 # ---------------------------------------------------------------- amounts
@@ -254,7 +256,7 @@ def test_an_amount_with_more_than_two_decimals_is_kept_exact_and_warned(tmp_path
         + line(3)
         + ",-0.0000015\n"
     )
-    c = con()
+    c = con(tmp_path)
     read(c, tmp_path)
     load.create_staged_table(c, TABLES["medical_claim"], "r1")
     got = c.execute(
