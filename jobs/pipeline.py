@@ -57,7 +57,7 @@ from jobs.review import decisions as review_decisions
 from jobs.review import lifecycle
 from jobs.review.history import carry_findings_history, carry_review_tables
 from jobs.sqltext import lit
-from jobs.validation import gx_duckdb, increment, quarantine, reuse, scan, validate
+from jobs.validation import increment, quarantine, reuse, scan, validate
 from jobs.validation.suites import load_code_validity
 
 # The published database, attached read-only while the run reads what it retains.
@@ -320,9 +320,6 @@ class _Job:
         self._connect()
         self._attach_previous()
         hashes = self._hashes = self._start_hashing()
-        # Great Expectations' import (seconds of one core) overlaps reading the files,
-        # which DuckDB does without holding the interpreter.
-        gx_duckdb.preload()
         with self.log.stage("load"):
             self._load()
             self._check_volume()

@@ -320,21 +320,14 @@ def pass2(
     table kept whole, practitioner); cohort: keep the rows of the cohort's candidates
     (`CANDIDATES`, when the table has person_id).
 
-    Two statements: the rows to keep are found on the columns the conditions read (the
-    joins of the membership tests then carry a few columns, not every one), then read
-    whole and staged."""
+    One statement, one read of the files: finding the rows on the columns the conditions
+    read and then reading those rows whole read the files twice, which cost more at 100M
+    lines (56 s against 48 s) than the membership joins carrying every column."""
     table = plan.table
     source = source or f"raw_{table.name}"
     where = "true" if keep_all else keep_condition(con, plan, found, validated, cohort=cohort)
-    if where not in ("true", "false"):
-        con.execute(
-            f"create or replace temp table _ca_keep as "
-            f"select source_file, record_number from {source} as r where {where}"
-        )
-        where = "(source_file, record_number) in (select source_file, record_number from _ca_keep)"
     con.execute(f"drop table if exists stg_{table.name}")
     stage_rows(con, table, source, where, run_id)
-    con.execute("drop table if exists _ca_keep")
     return count(con, f"stg_{table.name}")
 
 
@@ -347,7 +340,7 @@ def stage_rows(
     original = ", ".join(f"{lit(n)}, {q(n)}" for n in table.column_names)
     kept = (
         f"(select *, cast(json_object({original}) as varchar) as {ORIGINAL} "
-        f"from {source} where {where})"
+        f"from {source} as r where {where})"
     )
     staged = load.staged_sql(table, run_id, source=kept, passthrough=(ORIGINAL,))
     if _exists(con, f"stg_{table.name}"):
