@@ -16,7 +16,7 @@ from jobs.ingest.load import encoding_hint
 from jobs.ingest.schema import Table
 from jobs.safecsv import copy_csv
 from jobs.sqltext import lit, q
-from jobs.validation.scan import ORIGINAL
+from jobs.validation.scan import ORIGINAL, original_json
 
 
 def build_rejections(
@@ -56,13 +56,15 @@ def build_rejections(
             if originals
             else f"stg_{table.name}"
         )
+        # the JSON text of only the rejected rows' structs (jobs.validation.scan)
+        kept = f"s.{ORIGINAL}" if originals else original_json(f"s.{ORIGINAL}")
         con.execute(
             f"""
             insert into rejected_rows
             {_issues(table)}
             select {lit(run_id)}, {lit(table.name)}, i.source_file, i.record_number,
                    i.reasons, i.details,
-                   coalesce(s.{ORIGINAL}{", c.original_values" if carried else ""})
+                   coalesce({kept}{", c.original_values" if carried else ""})
             from issues as i
             left join {source} as s
                 on s.source_file = i.source_file and s.record_number = i.record_number
