@@ -28,7 +28,7 @@ Every section is optional::
     decisions = "decisions.csv"    # the reviewers' decisions (also `run --decisions PATH`)
 
     [engine]
-    memory_limit = "2GB"           # DuckDB memory limit; larger work spills to disk
+    memory_limit = "1.7GB"         # DuckDB memory limit; larger work spills to disk
     threads = 2
     temp_directory = "/var/tmp/claims-audit"
 
@@ -63,7 +63,7 @@ class Config:
     max_lines_per_provider: int = 200
     min_provider_lines: int = 10
     max_drilldown_lines: int = 10_000
-    memory_limit: str = "2GB"
+    memory_limit: str = "1.7GB"
     threads: int = 2
     temp_directory: Path | None = None
     decisions: Path | None = None
