@@ -457,7 +457,7 @@ class _Job:
             with self.log.stage("scan:history"):
                 increment.add_previous_persons(con, PREVIOUS, esi)
                 for name in incremental:
-                    history += increment.find_old_rows(con, *found[name])
+                    history += increment.find_old_rows(con, *found[name], inc, PREVIOUS)
             self.manifest["increment"] = {"history_rows_staged": history}
         for table in self._present():
             plan, result = found[table.name]
@@ -535,7 +535,7 @@ class _Job:
         quarantine.build_rejections(con, present, self.run_id, reuse.CARRIED_REJECTED)
         self._quarantine(present)
         codes = [c["code"] for c in out_of_scope_codes()]
-        if not (self.increment and increment.write_coverage(con, PREVIOUS, codes)):
+        if not (self.increment and increment.write_coverage(con, self.increment, PREVIOUS, codes)):
             scan.write_coverage(con, "medical_claim" in self.files, codes)
         earlier = None
         if self.increment:

@@ -1,24 +1,27 @@
-"""A night that adds files to the previous run's (contract: "Work follows what changed").
+"""A night after the previous run (contract: "Work follows what changed").
 
-When every file of the previous run is here again and reused (an extract laid out as one
-file per load date, which grows by new files), the published database of the previous
-run already holds what the history files give the audit: their row issues
-(jobs.validation.reuse), the audited cohort's rows of them, the persons with an ESI line,
-and the coverage counts. Such a run ("an increment") then reads of each history file
-only what tonight can change:
+When the previous run's published database holds a validation of most of tonight's files
+(an extract laid out as one file per load date, which grows by new files), it already
+holds what those history files give the audit: their row issues (jobs.validation.reuse),
+the audited cohort's rows of them, the persons with an ESI line, and the coverage
+counts. Such a run ("an increment") validates the new files (and any file that changed)
+and reads of the history files only what tonight can change:
 
 * the rows whose key occurs in a new file: a new copy of a key rejects every copy
   (duplicate keys span files), so those rows are staged with the new files' and the
-  duplicate-key check sees every copy;
+  duplicate-key check sees every copy; when a file of the previous run is gone (or
+  changed), also the rows of every key the previous run found repeated, decided again
+  without the gone file's copies;
 * the rows of the persons who enter the cohort tonight (an ESI line in a new file, none
   before): the cohort holds every accepted row of its persons.
 
 That is one scan of the key columns and ``person_id`` of the history. Everything else
 comes from the previous database: the cohort's rows of the history files (their lineage
-moved to tonight's paths), the duplicate-key issues of history rows that no new key
-touches, and the coverage counts. Any other change (a file gone, replaced, re-mapped, a
-new validation version, no previous database) validates and scans every file as a cold
-run does; the two give the same database, which the tests compare.
+moved to tonight's paths; a gone file's rows left out), the duplicate-key issues of
+history rows that no key of tonight touches, and the coverage counts (counted again
+over every file when a file is gone). A run without a usable previous database, or
+whose files the previous run did not validate with this validation version, reads
+every file as a first run does; both give the same database, which the tests compare.
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ class Increment:
 
     new: dict[str, list[str]] = field(default_factory=dict)
     old: dict[str, list[str]] = field(default_factory=dict)
+    # the previous run's files not here tonight, or changed: path in that run -> table
+    gone: dict[str, str] = field(default_factory=dict)
 
     def tables(self) -> list[str]:
         """The tables read as an increment: every table with persons (practitioner is
@@ -62,9 +67,9 @@ def plan(
     database: str,
 ) -> Increment | None:
     """The increment of tonight's `files` over the previous run (`retained`, recorded by
-    the attached `database`), or None when tonight is not one: a previous file missing or
-    not reused, a file reused from another run's path, a table of the previous database
-    missing, or no medical claims."""
+    the attached `database`), or None when tonight is not one: nothing reused, two files
+    reusing one earlier file, a table of the previous database missing, a cohort row
+    from a file the previous run did not record, or no medical claims."""
     if not retained or "medical_claim" not in files:
         return None
     present = {
@@ -75,12 +80,16 @@ def plan(
     }
     if not set(NEEDS) <= present:
         return None
-    earlier = {f.earlier_path: f for fs in files.values() for f in fs if f.validation == "reused"}
-    if any(r.path not in earlier or earlier[r.path].table != r.table for r in retained):
+    reused = [f for fs in files.values() for f in fs if f.validation == "reused"]
+    if not reused:
         return None
-    if len(earlier) != len(retained):
+    earlier = {f.earlier_path: f for f in reused}
+    previous = {r.path: r for r in retained}
+    if len(earlier) != len(reused) or len(previous) != len(retained):
+        return None  # two files reuse one earlier file, or one path twice: read them all
+    if any(p not in previous or previous[p].table != f.table for p, f in earlier.items()):
         return None
-    increment = Increment()
+    increment = Increment(gone={p: r.table for p, r in previous.items() if p not in earlier})
     for table, table_files in files.items():
         increment.new[table] = [str(f.path) for f in table_files if f.validation != "reused"]
         increment.old[table] = [str(f.path) for f in table_files if f.validation == "reused"]
@@ -91,12 +100,14 @@ def plan(
         f"insert into {FILE_MAP} values (?, ?)",
         [(path, str(f.path)) for path, f in earlier.items()],
     )
-    # every row of the previous cohort must come from a file mapped to tonight's (a
-    # database whose lineage names files otherwise, e.g. written elsewhere, is not used)
+    # every row of the previous cohort must come from a file mapped to tonight's or gone
+    # (a database whose lineage names other files, e.g. written elsewhere, is not used)
     for table in schema.TABLES:
         ((unmapped,),) = con.execute(
             f"select count(*) from {database}.{q(table)} "
-            f"where source_file not in (select previous_path from {FILE_MAP})"
+            f"where source_file not in (select previous_path from {FILE_MAP}) "
+            "and source_file not in (select unnest($gone))",
+            {"gone": sorted(increment.gone)},
         ).fetchall()
         if unmapped:
             con.execute(f"drop table {FILE_MAP}")
@@ -143,13 +154,19 @@ def _matched(table: Table) -> str:
 
 
 def find_old_rows(
-    con: duckdb.DuckDBPyConnection, scan_plan: scan.ScanPlan, found: scan.ScanResult
+    con: duckdb.DuckDBPyConnection,
+    scan_plan: scan.ScanPlan,
+    found: scan.ScanResult,
+    increment: Increment,
+    database: str,
 ) -> int:
     """One scan of the history files of a table for the rows tonight can change: those
-    whose (coarse) key is a new file's, and those of the persons entering the cohort.
+    whose (coarse) key is a new file's, or (when a file of the table is gone) a key the
+    previous run found repeated, and those of the persons entering the cohort.
 
-    The keys they share with the new files join the repeated keys, so that pass 2 keeps
-    the new files' copies too. Returns the rows found."""
+    Those keys join the repeated keys, so that pass 2 keeps the new files' copies too,
+    and the duplicate-key check decides them again with every copy there is tonight.
+    Returns the rows found."""
     table = scan_plan.table
     key = scan.coarse_key(table) if scan_plan.keys else None
     terms = []
@@ -158,6 +175,11 @@ def find_old_rows(
             f"create or replace temp table _ca_new_keys as select distinct {key[1]} as _ca_key "
             f"from raw_{table.name}_new where {key[0]}"
         )
+        if table.name in increment.gone.values():
+            con.execute(
+                f"insert into _ca_new_keys select distinct {key[1]} "
+                f"from ({_earlier_duplicates(table, database)}) as r where {key[0]}"
+            )
         terms.append(f"({key[0]} and {key[1]} in (select _ca_key from _ca_new_keys))")
     if "person_id" in table.column_names:
         terms.append(f"{scan.trimmed('person_id')} in (select person_id from {ENTERING})")
@@ -196,14 +218,37 @@ def stage_old_rows(con: duckdb.DuckDBPyConnection, table: Table, run_id: str) ->
     )
 
 
+def _spanning(table: Table) -> list[str]:
+    """The reasons of the checks of `table` that span files (duplicate keys)."""
+    return [
+        e["meta"]["reason"] for e in suites.load_suite(table.name)["expectations"]
+        if suites.spans_files(e)
+    ]  # fmt: skip
+
+
+def _earlier_duplicates(table: Table, database: str) -> str:
+    """The key columns, as read, of the history rows the previous run rejected for a
+    check that spans files (from their original values)."""
+    key, _ = suites.DUPLICATE_KEYS[table.name]
+    columns = ", ".join(
+        f"json_extract_string(p.original_values, {lit('$.' + c)}) as {q(c)}" for c in key
+    )
+    reasons = ", ".join(lit(r) for r in _spanning(table)) or "null"
+    return (
+        f"select {columns} from {database}.rejected_rows as p "
+        f"join {FILE_MAP} as m on m.previous_path = p.source_file "
+        f"where p.table_name = {lit(table.name)} and exists (select 1 from "
+        f"{database}.row_issues as i where i.table_name = p.table_name "
+        "and i.source_file = p.source_file and i.record_number = p.record_number "
+        f"and i.reason in ({reasons}))"
+    )
+
+
 def carry_spanning(con: duckdb.DuckDBPyConnection, table: Table, database: str) -> None:
     """The duplicate-key issues the previous run found in history rows that no new key
     touches (their copies are all in the history, so the finding stands), into
     ``row_issues``; once each, beside what tonight's check found."""
-    spanning = [
-        e["meta"]["reason"] for e in suites.load_suite(table.name)["expectations"]
-        if suites.spans_files(e)
-    ]  # fmt: skip
+    spanning = _spanning(table)
     if not spanning:
         return
     con.execute(
@@ -242,12 +287,16 @@ def earlier_rows(database: str, table: Table, run_id: str) -> str:
     )
 
 
-def write_coverage(con: duckdb.DuckDBPyConnection, database: str, codes: list[str]) -> bool:
+def write_coverage(
+    con: duckdb.DuckDBPyConnection, increment: Increment, database: str, codes: list[str]
+) -> bool:
     """``input_coverage`` from the previous run's, plus the new files' accepted lines,
     less the history lines rejected tonight (a new copy of their key). False, writing
-    nothing, when subtracting cannot be exact: a line rejected tonight is out of scope, has
-    no service date, or one at or beyond the previous first or last (the caller then counts
-    every file again: `scan.write_coverage`)."""
+    nothing, when that cannot be exact: a file is gone, or a line rejected tonight is out
+    of scope, has no service date, or one at or beyond the previous first or last (the
+    caller then counts every file again: `scan.write_coverage`)."""
+    if increment.gone:
+        return False  # a file gone took lines with it: count every file again
     amount = schema.SQL_TYPES[schema.AMOUNT]
     newly = (
         "select s.service_date, s.hcpcs_code in (select unnest($codes)) as is_out_of_scope, "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -161,16 +162,41 @@ def test_what_the_night_changed_in_the_history(nights: dict):
         con.close()
 
 
-def test_a_changed_history_file_is_a_cold_night(nights: dict, tmp_path: Path):
-    """A history file rewritten (a withdrawn claim): every file is scanned again."""
+def test_a_changed_file_is_decided_again(nights: dict, tmp_path: Path):
+    """Last night's file rewritten without its copies of history keys (claims withdrawn):
+    the history rows they had made duplicates are decided again, without the withdrawn
+    copies, and the night still equals a cold run of the same files."""
     folder = tmp_path / "changed"
     link_history(nights["history"], folder)
-    target = folder / "medical_claim" / sorted(os.listdir(folder / "medical_claim"))[0]
-    source = nights["history"] / "medical_claim" / target.name
-    target.unlink()
+    tonight = nights["tonight"] / "medical_claim" / "zz-tonight.parquet"
     con = duckdb.connect()
-    con.execute(f"copy (select * from read_parquet('{source}') offset 1) to '{target}'")
+    con.execute(
+        f"copy (select * from read_parquet('{tonight}') where claim_id like 'NEW-%') "
+        f"to '{folder}/medical_claim/zz-tonight.parquet'"
+    )
     con.close()
     db = tmp_path / "db" / "audit.duckdb"
-    run(nights["history"], tmp_path / "out-0", db)
-    assert "increment" not in run(folder, tmp_path / "out-1", db)
+    db.parent.mkdir()
+    for path in nights["db"].parent.glob("audit.*"):
+        if path.is_file():
+            shutil.copy2(path, db.parent / path.name)
+    manifest = run(folder, tmp_path / "out", db)
+    assert "increment" in manifest
+    cold_db = tmp_path / "cold" / "audit.duckdb"
+    run(folder, tmp_path / "out-cold", cold_db)
+    night, cold = snapshot(db), snapshot(cold_db)
+    for name in night:
+        assert night[name] == cold[name], name
+    # the cohort person's line whose only copy was withdrawn is accepted again
+    claim_id, line = nights["keys"][1]
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert (
+            con.execute(
+                "select count(*) from medical_claim where claim_id = ? and claim_line_number = ?",
+                [claim_id, line],
+            ).fetchone()[0]
+            == 1
+        )
+    finally:
+        con.close()
