@@ -297,7 +297,6 @@ def write_coverage(
     caller then counts every file again: `scan.write_coverage`)."""
     if increment.gone:
         return False  # a file gone took lines with it: count every file again
-    amount = schema.SQL_TYPES[schema.AMOUNT]
     newly = (
         "select s.service_date, s.hcpcs_code in (select unnest($codes)) as is_out_of_scope, "
         "s.paid_amount from stg_medical_claim as s "
@@ -320,19 +319,7 @@ def write_coverage(
     con.execute(
         f"""
         insert into input_coverage
-        with new_lines as (
-            select coalesce(ca_loose_date(claim_line_start_date),
-                            ca_loose_date(claim_start_date)) as service_date,
-                   upper(nullif(trim(hcpcs_code), '')) in (select unnest($codes))
-                       as is_out_of_scope,
-                   try_cast(paid_amount as {amount}) as paid_amount
-            from raw_medical_claim_new as r
-            where not exists (
-                select 1 from rejected_keys as k
-                where k.table_name = 'medical_claim' and k.source_file = r.source_file
-                    and k.record_number = r.record_number
-            )
-        ),
+        with new_lines as ({scan.accepted_lines("raw_medical_claim_new")}),
         added as (
             select count(*) as n, min(service_date) as first_date, max(service_date) as last_date,
                    count(*) filter (where is_out_of_scope) as n_out,

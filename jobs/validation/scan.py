@@ -429,6 +429,23 @@ def create_coverage_table(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def accepted_lines(source: str) -> str:
+    """The service date, out-of-scope flag (code in ``$codes``) and paid amount of the
+    accepted lines of `source` (raw medical claims), converted the cheap way."""
+    return f"""
+        select coalesce(ca_loose_date(claim_line_start_date),
+                        ca_loose_date(claim_start_date)) as service_date,
+               upper(nullif(trim(hcpcs_code), '')) in (select unnest($codes))
+                   as is_out_of_scope,
+               try_cast(paid_amount as {schema.SQL_TYPES[schema.AMOUNT]}) as paid_amount
+        from {source} as r
+        where not exists (
+            select 1 from rejected_keys as k
+            where k.table_name = 'medical_claim' and k.source_file = r.source_file
+                and k.record_number = r.record_number
+        )"""
+
+
 def write_coverage(con: duckdb.DuckDBPyConnection, present: bool, codes: list[str]) -> None:
     """Table ``input_coverage``: what the accepted medical claims of the run cover, which
     the cohort alone cannot say: the claim lines, their first and last service date, and
@@ -444,19 +461,7 @@ def write_coverage(con: duckdb.DuckDBPyConnection, present: bool, codes: list[st
     con.execute(
         f"""
         insert into input_coverage
-        with accepted as (
-            select coalesce(ca_loose_date(claim_line_start_date),
-                            ca_loose_date(claim_start_date)) as service_date,
-                   upper(nullif(trim(hcpcs_code), '')) in (select unnest($codes))
-                       as is_out_of_scope,
-                   try_cast(paid_amount as {schema.SQL_TYPES[schema.AMOUNT]}) as paid_amount
-            from raw_medical_claim as r
-            where not exists (
-                select 1 from rejected_keys as k
-                where k.table_name = 'medical_claim' and k.source_file = r.source_file
-                    and k.record_number = r.record_number
-            )
-        )
+        with accepted as ({accepted_lines("raw_medical_claim")})
         select count(*), min(service_date), max(service_date),
                count(*) filter (where is_out_of_scope),
                sum(paid_amount) filter (where is_out_of_scope)
