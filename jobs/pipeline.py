@@ -14,6 +14,7 @@ hooks that differ: discovery, fingerprints, loading, validation and the rules.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import secrets
 import signal
@@ -439,19 +440,23 @@ class _Job:
             increment.plan(con, self.files, self.retained, PREVIOUS) if self.previous else None
         )
         incremental = inc.tables() if inc else []
+        for name in incremental:
+            increment.create_views(con, TABLES[name], inc)
+
+        def scope(table: Table) -> tuple[str | None, list[str] | None]:
+            """(the relation pass 1 and pass 2 read, the files validated in it): in an
+            increment, the new files only (all validated); else every file."""
+            if table.name in incremental:
+                return f"raw_{table.name}_new", None
+            return None, self._validated(table)
+
         found = {}
         for table in self._present():
             with self.log.stage(f"scan:{table.name}"):
                 plan = scan.scan_plan(table)
                 codes = esi if table.name == "medical_claim" else None
-                if table.name in incremental:
-                    increment.create_views(con, table, inc)
-                    result = scan.ScanResult(table)
-                    if inc.new[table.name]:
-                        result = scan.pass1(con, plan, None, codes, f"raw_{table.name}_new")
-                else:
-                    result = scan.pass1(con, plan, self._validated(table), codes)
-                found[table.name] = (plan, result)
+                source, validated = scope(table)
+                found[table.name] = (plan, scan.pass1(con, plan, validated, codes, source))
         history = 0
         if inc:
             with self.log.stage("scan:history"):
@@ -461,20 +466,19 @@ class _Job:
             self.manifest["increment"] = {"history_rows_staged": history}
         for table in self._present():
             plan, result = found[table.name]
+            source, validated = scope(table)
             with self.log.stage(f"stage:{table.name}"):
+                n = scan.pass2(
+                    con,
+                    plan,
+                    result,
+                    validated,
+                    self.run_id,
+                    keep_all=table.name == "practitioner",
+                    source=source,
+                )
                 if table.name in incremental:
-                    scan.pass2(con, plan, result, None, self.run_id, source=f"raw_{table.name}_new")
-                    increment.stage_old_rows(con, table, self.run_id)
-                    n = scan.count(con, f"stg_{table.name}")
-                else:
-                    n = scan.pass2(
-                        con,
-                        plan,
-                        result,
-                        self._validated(table),
-                        self.run_id,
-                        keep_all=table.name == "practitioner",
-                    )
+                    n += increment.stage_old_rows(con, table, self.run_id)
             self.log.event(
                 f"staged {table.name}", rows=n, bad_values=sum(result.bad_values.values())
             )
@@ -539,11 +543,7 @@ class _Job:
             scan.write_coverage(con, "medical_claim" in self.files, codes)
         earlier = None
         if self.increment:
-            run_id = self.run_id
-
-            def earlier(table: Table) -> str:
-                return increment.earlier_rows(PREVIOUS, table, run_id)
-
+            earlier = functools.partial(increment.earlier_rows, PREVIOUS, run_id=self.run_id)
         self.manifest["cohort"] = load.finalize_tables(con, self.files, self._esi_codes(), earlier)
         scan.drop_scan_tables(con)
         con.execute("drop table if exists rejected_keys")

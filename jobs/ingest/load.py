@@ -614,10 +614,9 @@ def finalize_tables(
     one accepted medical-claim line whose code is in `esi_codes` (reversals included);
     ``practitioner`` is kept whole. Rows are in file and record order.
 
-    earlier: for a run that adds files to the previous run's (jobs.validation.increment),
-    the select of a table's rows the previous cohort holds (loaded columns, tonight's
-    lineage); they join the staged rows, which hold the new files' and the few history
-    rows staged tonight.
+    earlier: for an increment (jobs.validation.increment), the select of a table's rows
+    the previous cohort holds (loaded columns, tonight's lineage); they join the staged
+    rows, which hold the new files' and the few history rows staged tonight.
     """
 
     def rows(table: Table) -> str:

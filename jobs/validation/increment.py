@@ -35,7 +35,7 @@ from jobs.ingest.discover import SourceFile
 from jobs.ingest.fingerprint import Retained
 from jobs.ingest.schema import Table
 from jobs.sqltext import lit, q
-from jobs.validation import scan, suites
+from jobs.validation import reuse, scan, suites
 
 # Temporary tables: each reused file's path in the previous run and tonight; the persons
 # who enter the cohort tonight.
@@ -207,8 +207,8 @@ def find_old_rows(
     return scan.count(con, _hits(table))
 
 
-def stage_old_rows(con: duckdb.DuckDBPyConnection, table: Table, run_id: str) -> None:
-    """Append the history rows `find_old_rows` found to ``stg_<table>``."""
+def stage_old_rows(con: duckdb.DuckDBPyConnection, table: Table, run_id: str) -> int:
+    """Append the history rows `find_old_rows` found to ``stg_<table>``; returns how many."""
     scan.stage_rows(
         con,
         table,
@@ -216,14 +216,7 @@ def stage_old_rows(con: duckdb.DuckDBPyConnection, table: Table, run_id: str) ->
         f"(source_file, record_number) in (select source_file, record_number from {_hits(table)})",
         run_id,
     )
-
-
-def _spanning(table: Table) -> list[str]:
-    """The reasons of the checks of `table` that span files (duplicate keys)."""
-    return [
-        e["meta"]["reason"] for e in suites.load_suite(table.name)["expectations"]
-        if suites.spans_files(e)
-    ]  # fmt: skip
+    return scan.count(con, _hits(table))
 
 
 def _earlier_duplicates(table: Table, database: str) -> str:
@@ -233,7 +226,7 @@ def _earlier_duplicates(table: Table, database: str) -> str:
     columns = ", ".join(
         f"json_extract_string(p.original_values, {lit('$.' + c)}) as {q(c)}" for c in key
     )
-    reasons = ", ".join(lit(r) for r in _spanning(table)) or "null"
+    reasons = ", ".join(lit(r) for r in suites.spanning_reasons(table.name)) or "null"
     return (
         f"select {columns} from {database}.rejected_rows as p "
         f"join {FILE_MAP} as m on m.previous_path = p.source_file "
@@ -248,7 +241,7 @@ def carry_spanning(con: duckdb.DuckDBPyConnection, table: Table, database: str) 
     """The duplicate-key issues the previous run found in history rows that no new key
     touches (their copies are all in the history, so the finding stands), into
     ``row_issues``; once each, beside what tonight's check found."""
-    spanning = _spanning(table)
+    spanning = suites.spanning_reasons(table.name)
     if not spanning:
         return
     con.execute(
@@ -291,7 +284,8 @@ def write_coverage(
     con: duckdb.DuckDBPyConnection, increment: Increment, database: str, codes: list[str]
 ) -> bool:
     """``input_coverage`` from the previous run's, plus the new files' accepted lines,
-    less the history lines rejected tonight (a new copy of their key). False, writing
+    less the history lines rejected tonight (a new copy of their key), not before (their
+    file's rejected rows are carried: `reuse.CARRIED_REJECTED`). False, writing
     nothing, when that cannot be exact: a file is gone, or a line rejected tonight is out
     of scope, has no service date, or one at or beyond the previous first or last (the
     caller then counts every file again: `scan.write_coverage`)."""
@@ -303,8 +297,8 @@ def write_coverage(
         f"join {FILE_MAP} as m on m.source_file = s.source_file "
         "where exists (select 1 from rejected_keys as k where k.table_name = 'medical_claim' "
         "and k.source_file = s.source_file and k.record_number = s.record_number) "
-        f"and not exists (select 1 from {database}.rejected_rows as p "
-        "where p.table_name = 'medical_claim' and p.source_file = m.previous_path "
+        f"and not exists (select 1 from {reuse.CARRIED_REJECTED} as p "
+        "where p.table_name = 'medical_claim' and p.source_file = s.source_file "
         "and p.record_number = s.record_number)"
     )
     ((edge,),) = con.execute(

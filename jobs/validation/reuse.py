@@ -64,11 +64,7 @@ def carry(con: duckdb.DuckDBPyConnection, f: SourceFile, previous_path: str, dat
     """Copy the row issues of the reused file `f` (recorded at `previous_path` by the
     attached `database`) into ``row_issues``, without the checks that span files, and the
     original values of its rejected rows into `CARRIED_REJECTED`."""
-    spanning = [
-        e["meta"]["reason"]
-        for e in suites.load_suite(f.table)["expectations"]
-        if suites.spans_files(e)
-    ]
+    spanning = suites.spanning_reasons(f.table)
     params = [str(f.path), f.table, previous_path]
     con.execute(
         f"""

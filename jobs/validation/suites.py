@@ -126,6 +126,11 @@ def spans_files(expectation: dict[str, Any]) -> bool:
     return bool(((expectation.get("meta") or {}).get("prefilter") or {}).get("keys"))
 
 
+def spanning_reasons(table: str) -> list[str]:
+    """The reasons of the checks of `table` that span files (duplicate keys)."""
+    return [e["meta"]["reason"] for e in load_suite(table)["expectations"] if spans_files(e)]
+
+
 def suite_entries(table: str, suite: dict[str, Any] | None = None) -> list[SuiteEntry]:
     """Every expectation of the suite of `table` (shipped one unless given), in suite order."""
     suite = load_suite(table) if suite is None else suite
