@@ -171,17 +171,30 @@ def find_old_rows(
     key = scan.coarse_key(table) if scan_plan.keys else None
     terms = []
     if key:
+        first = _text_first_key(table)
+        ids = f"{scan.trimmed(q(first))}" if first else "null::varchar"
         con.execute(
-            f"create or replace temp table _ca_new_keys as select distinct {key[1]} as _ca_key "
-            f"from raw_{table.name}_new where {key[0]}"
+            f"create or replace temp table _ca_new_keys as select distinct {ids} as _ca_id, "
+            f"{key[1]} as _ca_key from raw_{table.name}_new where {key[0]}"
         )
         if table.name in increment.gone.values():
             con.execute(
-                f"insert into _ca_new_keys select distinct {key[1]} "
+                f"insert into _ca_new_keys select distinct {ids}, {key[1]} "
                 f"from ({_earlier_duplicates(table, database)}) as r where {key[0]}"
             )
-        terms.append(f"({key[0]} and {key[1]} in (select _ca_key from _ca_new_keys))")
-    if "person_id" in table.column_names:
+        term = f"{key[0]} and {key[1]} in (select _ca_key from _ca_new_keys)"
+        if first:
+            # Most rows fail on the raw text of the key's first column alone, which is
+            # cheaper than the key's hash: a value without a blank at either end is
+            # its own trimmed text (scan.trimmed).
+            raw = q(first)
+            term = (
+                f"({raw} in (select _ca_id from _ca_new_keys) or {raw} < '!' "
+                f"or ends_with({raw}, ' ')) and {term}"
+            )
+        terms.append(f"({term})")
+    entering = scan.count(con, ENTERING) if scan.table_exists(con, ENTERING) else 0
+    if "person_id" in table.column_names and entering:
         terms.append(f"{scan.trimmed('person_id')} in (select person_id from {ENTERING})")
     hashed = f"case when {key[0]} then {key[1]} end" if key else "null::ubigint"
     con.execute(
@@ -205,6 +218,13 @@ def find_old_rows(
         )
         found.repeated_keys = scan.count(con, repeated)
     return scan.count(con, _hits(table))
+
+
+def _text_first_key(table: Table) -> str | None:
+    """The first column of the coarse key of `table` when it is compared as trimmed text
+    (scan.coarse_key), else None."""
+    key, _ = suites.DUPLICATE_KEYS[table.name]
+    return None if table.column(key[0]).converted else key[0]
 
 
 def stage_old_rows(con: duckdb.DuckDBPyConnection, table: Table, run_id: str) -> int:

@@ -348,7 +348,7 @@ def stage_rows(
     original = ", ".join(f"{lit(n)}: {q(n)}" for n in table.column_names)
     kept = f"(select *, {{{original}}} as {ORIGINAL} from {source} as r where {where})"
     staged = load.staged_sql(table, run_id, source=kept, passthrough=(ORIGINAL,))
-    if _exists(con, f"stg_{table.name}"):
+    if table_exists(con, f"stg_{table.name}"):
         con.execute(f"insert into stg_{table.name} {staged}")
     else:
         con.execute(f"create table stg_{table.name} as {staged}")
@@ -395,12 +395,12 @@ def keep_condition(
     key = coarse_key(table)
     if plan.keys and key and found.repeated_keys:
         keep.append(f"({key[0]} and {key[1]} in (select _ca_key from {repeated_table(table)}))")
-    if cohort and "person_id" in table.column_names and _exists(con, CANDIDATES):
+    if cohort and "person_id" in table.column_names and table_exists(con, CANDIDATES):
         keep.append(f"{trimmed('person_id')} in (select person_id from {CANDIDATES})")
     return " or ".join(keep) if keep else "false"
 
 
-def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(
         con.execute("select count(*) from duckdb_tables() where table_name = ?", [name]).fetchone()[
             0

@@ -6,7 +6,8 @@ rejected rows, validation results, coverage and findings.
 Tonight's new medical file is written by the test from the generated history: an ESI
 line for a person who had none (their history rows enter the cohort), new copies of the
 keys of history rows (a cohort person's, another person's, and a key the history already
-holds twice), and a new line."""
+holds twice, and a key a history row holds with blanks around its claim id), and a new
+line."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from tests.conftest import run_cli
 pytestmark = pytest.mark.slow
 
 TABLES = ("medical_claim", "pharmacy_claim", "eligibility", "procedure", "practitioner")
+PADDED = "PAD-1"
 ESI = sorted({r["code"] for r in read_value_sets() if r["value_set"] == ESI_VALUE_SET})
 
 
@@ -74,11 +76,17 @@ def nights(tmp_path_factory: pytest.TempPathFactory) -> dict:
     assert done.returncode == 0, done.stderr[-3000:]
     history = root / "data" / "night-0"
     tonight = root / "tonight"
-    link_history(history, tonight)
     medical = f"read_parquet('{history}/medical_claim/*.parquet')"
     con = duckdb.connect()
     con.execute(f"create table m as select * from {medical}")
     codes = "(" + ", ".join(f"'{c}'" for c in ESI) + ")"
+    # a history row whose claim id has blanks around it: the same key as tonight's 'PAD-1'
+    con.execute(
+        f"copy (select * replace ('  {PADDED} ' as claim_id, '1' as claim_line_number) from m "
+        f"where hcpcs_code not in {codes} order by claim_id, claim_line_number limit 1) "
+        f"to '{history}/medical_claim/zz-padded.parquet'"
+    )
+    link_history(history, tonight)
     entering = con.execute(
         f"select person_id from m group by person_id "
         f"having count(*) filter (where hcpcs_code in {codes}) = 0 and count(*) >= 2 "
@@ -100,6 +108,9 @@ def nights(tmp_path_factory: pytest.TempPathFactory) -> dict:
          order by claim_id, claim_line_number limit 1)
         union all
         (select * from m where {twice} order by claim_id, claim_line_number limit 1)
+        union all
+        (select * replace ('{PADDED}' as claim_id) from
+         read_parquet('{history}/medical_claim/zz-padded.parquet'))
         union all
         (select * replace ('NEW-PLAIN-1' as claim_id) from m
          order by claim_id, claim_line_number limit 1)
@@ -130,7 +141,23 @@ def test_the_night_reads_only_what_changed(nights: dict):
     by_state = {(i["table"], i["validation"]) for i in m["inputs"]}
     assert ("medical_claim", "validated") in by_state and ("medical_claim", "reused") in by_state
     # the entering person's history rows and the history copies of tonight's keys
-    assert m["increment"]["history_rows_staged"] >= nights["history_rows"] + 3
+    assert m["increment"]["history_rows_staged"] >= nights["history_rows"] + 4
+
+
+def test_a_history_key_with_blanks_is_the_same_key_as_tonights(nights: dict):
+    """The history scan's cheap test on the claim id's raw text must not miss a history
+    row whose claim id differs from tonight's only by blanks around it."""
+    con = duckdb.connect(str(nights["db"]), read_only=True)
+    rejected = con.execute(
+        "select source_file like '%zz-padded%', reasons from rejected_rows "
+        "where original_values::json->>'claim_id' like ? order by 1",
+        [f"%{PADDED}%"],
+    ).fetchall()
+    con.close()
+    assert [(padded, "duplicate_key" in reasons) for padded, reasons in rejected] == [
+        (False, True),
+        (True, True),
+    ]
 
 
 def test_the_night_gives_the_cold_runs_database(nights: dict):
