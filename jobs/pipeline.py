@@ -469,9 +469,9 @@ class _Job:
         history = 0
         if inc:
             with self.log.stage("scan:history"):
-                increment.add_previous_persons(con, PREVIOUS, esi)
+                entering = increment.add_previous_persons(con, PREVIOUS, esi)
                 for name in incremental:
-                    history += increment.find_old_rows(con, *found[name], inc, PREVIOUS)
+                    history += increment.find_old_rows(con, *found[name], inc, PREVIOUS, entering)
             self.manifest["increment"] = {"history_rows_staged": history}
         for table in self._present():
             plan, result = found[table.name]

@@ -125,10 +125,10 @@ def create_views(con: duckdb.DuckDBPyConnection, table: Table, increment: Increm
         )
 
 
-def add_previous_persons(con: duckdb.DuckDBPyConnection, database: str, codes: list[str]) -> None:
+def add_previous_persons(con: duckdb.DuckDBPyConnection, database: str, codes: list[str]) -> int:
     """Complete the cohort's candidates (`scan.CANDIDATES`, the new files' persons with an
     ESI line, when pass 1 found them) with the previous cohort's, and write `ENTERING`:
-    the candidates who were not in the previous cohort."""
+    the candidates who were not in the previous cohort. Returns how many enter."""
     con.execute(f"create temp table if not exists {scan.CANDIDATES} (person_id varchar)")
     earlier = (
         f"select distinct person_id from {database}.medical_claim "
@@ -143,6 +143,7 @@ def add_previous_persons(con: duckdb.DuckDBPyConnection, database: str, codes: l
         f"insert into {scan.CANDIDATES} {earlier} except select person_id from {scan.CANDIDATES}",
         {"codes": codes},
     )
+    return scan.count(con, ENTERING)
 
 
 def _hits(table: Table) -> str:
@@ -159,10 +160,12 @@ def find_old_rows(
     found: scan.ScanResult,
     increment: Increment,
     database: str,
+    entering: int,
 ) -> int:
     """One scan of the history files of a table for the rows tonight can change: those
     whose (coarse) key is a new file's, or (when a file of the table is gone) a key the
-    previous run found repeated, and those of the persons entering the cohort.
+    previous run found repeated, and (`entering`: how many persons enter the cohort, from
+    `add_previous_persons`) those of the persons entering the cohort.
 
     Those keys join the repeated keys, so that pass 2 keeps the new files' copies too,
     and the duplicate-key check decides them again with every copy there is tonight.
@@ -171,32 +174,31 @@ def find_old_rows(
     key = scan.coarse_key(table) if scan_plan.keys else None
     terms = []
     if key:
-        first = _text_first_key(table)
-        ids = f"{scan.trimmed(q(first))}" if first else "null::varchar"
+        first = key.text_column
+        ids = scan.trimmed(q(first)) if first else "null::varchar"
         con.execute(
             f"create or replace temp table _ca_new_keys as select distinct {ids} as _ca_id, "
-            f"{key[1]} as _ca_key from raw_{table.name}_new where {key[0]}"
+            f"{key.hash} as _ca_key from raw_{table.name}_new where {key.condition}"
         )
         if table.name in increment.gone.values():
             con.execute(
-                f"insert into _ca_new_keys select distinct {ids}, {key[1]} "
-                f"from ({_earlier_duplicates(table, database)}) as r where {key[0]}"
+                f"insert into _ca_new_keys select distinct {ids}, {key.hash} "
+                f"from ({_earlier_duplicates(table, database)}) as r where {key.condition}"
             )
-        term = f"{key[0]} and {key[1]} in (select _ca_key from _ca_new_keys)"
+        term = f"{key.condition} and {key.hash} in (select _ca_key from _ca_new_keys)"
         if first:
             # Most rows fail on the raw text of the key's first column alone, which is
-            # cheaper than the key's hash: a value without a blank at either end is
-            # its own trimmed text (scan.trimmed).
+            # cheaper than the key's hash: a text that is not `maybe_blank_ended` is its
+            # own trimmed text.
             raw = q(first)
             term = (
-                f"({raw} in (select _ca_id from _ca_new_keys) or {raw} < '!' "
-                f"or ends_with({raw}, ' ')) and {term}"
+                f"({raw} in (select _ca_id from _ca_new_keys) "
+                f"or {scan.maybe_blank_ended(raw)}) and {term}"
             )
         terms.append(f"({term})")
-    entering = scan.count(con, ENTERING) if scan.table_exists(con, ENTERING) else 0
     if "person_id" in table.column_names and entering:
         terms.append(f"{scan.trimmed('person_id')} in (select person_id from {ENTERING})")
-    hashed = f"case when {key[0]} then {key[1]} end" if key else "null::ubigint"
+    hashed = f"case when {key.condition} then {key.hash} end" if key else "null::ubigint"
     con.execute(
         f"create or replace temp table {_hits(table)} as "
         f"select source_file, record_number, {hashed} as _ca_key "
@@ -218,13 +220,6 @@ def find_old_rows(
         )
         found.repeated_keys = scan.count(con, repeated)
     return scan.count(con, _hits(table))
-
-
-def _text_first_key(table: Table) -> str | None:
-    """The first column of the coarse key of `table` when it is compared as trimmed text
-    (scan.coarse_key), else None."""
-    key, _ = suites.DUPLICATE_KEYS[table.name]
-    return None if table.column(key[0]).converted else key[0]
 
 
 def stage_old_rows(con: duckdb.DuckDBPyConnection, table: Table, run_id: str) -> int:

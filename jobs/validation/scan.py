@@ -30,7 +30,7 @@ and never written.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 
@@ -132,20 +132,31 @@ def repeated_table(table: Table) -> str:
     return f"_ca_repeated_{table.name}"
 
 
+def maybe_blank_ended(raw: str) -> str:
+    """Whether the text `raw` may differ from its trimmed text (`trimmed`): it begins with
+    a blank (or a control character, or is empty) or ends with one."""
+    return f"({raw} < '!' or ends_with({raw}, ' '))"
+
+
 def trimmed(raw: str) -> str:
-    """``nullif(trim(raw), '')``, trimming only a text that begins with a blank (or a
-    control character, or is empty) or ends with one: most do neither, and trimming
-    copies every text."""
-    return (
-        f"case when {raw} < '!' or ends_with({raw}, ' ') then nullif(trim({raw}), '') "
-        f"else {raw} end"
-    )
+    """``nullif(trim(raw), '')``, trimming only a text that `maybe_blank_ended`: most
+    texts are not, and trimming copies every text."""
+    return f"case when {maybe_blank_ended(raw)} then nullif(trim({raw}), '') else {raw} end"
 
 
-def coarse_key(table: Table) -> tuple[str, str] | None:
-    """(condition, hash) of the key of `table` on raw text, coarser than the staged key:
-    rows whose staged keys are equal get equal hashes (normalized text; line numbers as
-    numbers, so '01', '1' and '1.0' agree). None for a table without a key check."""
+class CoarseKey(NamedTuple):
+    """`coarse_key`: the condition a row needs for a key, the key's hash, and the key's
+    first column when it is compared as trimmed text (else None)."""
+
+    condition: str
+    hash: str
+    text_column: str | None
+
+
+def coarse_key(table: Table) -> CoarseKey | None:
+    """The key of `table` on raw text, coarser than the staged key: rows whose staged keys
+    are equal get equal hashes (normalized text; line numbers as numbers, so '01', '1'
+    and '1.0' agree). None for a table without a key check."""
     if table.name not in suites.DUPLICATE_KEYS:
         return None
     key, _ = suites.DUPLICATE_KEYS[table.name]
@@ -154,7 +165,8 @@ def coarse_key(table: Table) -> tuple[str, str] | None:
         # a number's cast ignores surrounding blanks
         converted = table.column(name).converted
         parts.append(f"try_cast({q(name)} as double)" if converted else trimmed(q(name)))
-    return f"{parts[0]} is not null", f"hash({', '.join(parts)})"
+    text = None if table.column(key[0]).converted else key[0]
+    return CoarseKey(f"{parts[0]} is not null", f"hash({', '.join(parts)})", text)
 
 
 def file_filter(files: list[str] | None) -> str | None:
@@ -201,7 +213,7 @@ def pass1(
             sets.append(names)
     key = coarse_key(table)
     if plan.keys and key:
-        exprs.append(f"case when {key[0]} then {key[1]} end as _ca_key")
+        exprs.append(f"case when {key.condition} then {key.hash} end as _ca_key")
         sets.append(["_ca_key"])
     if esi_codes is not None:
         exprs.append(
@@ -348,7 +360,7 @@ def stage_rows(
     original = ", ".join(f"{lit(n)}: {q(n)}" for n in table.column_names)
     kept = f"(select *, {{{original}}} as {ORIGINAL} from {source} as r where {where})"
     staged = load.staged_sql(table, run_id, source=kept, passthrough=(ORIGINAL,))
-    if table_exists(con, f"stg_{table.name}"):
+    if _exists(con, f"stg_{table.name}"):
         con.execute(f"insert into stg_{table.name} {staged}")
     else:
         con.execute(f"create table stg_{table.name} as {staged}")
@@ -394,13 +406,14 @@ def keep_condition(
         keep.append(terms if only is None else f"({only} and ({terms}))")
     key = coarse_key(table)
     if plan.keys and key and found.repeated_keys:
-        keep.append(f"({key[0]} and {key[1]} in (select _ca_key from {repeated_table(table)}))")
-    if cohort and "person_id" in table.column_names and table_exists(con, CANDIDATES):
+        repeated = f"select _ca_key from {repeated_table(table)}"
+        keep.append(f"({key.condition} and {key.hash} in ({repeated}))")
+    if cohort and "person_id" in table.column_names and _exists(con, CANDIDATES):
         keep.append(f"{trimmed('person_id')} in (select person_id from {CANDIDATES})")
     return " or ".join(keep) if keep else "false"
 
 
-def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(
         con.execute("select count(*) from duckdb_tables() where table_name = ?", [name]).fetchone()[
             0
