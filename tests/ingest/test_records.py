@@ -318,6 +318,12 @@ def test_the_broken_quote_file_loses_no_finding_end_to_end(tmp_path, tuva10, cli
     assert findings(runs["broken"]) == findings(runs["without"])
     rejected = (runs["broken"] / "rejected_rows.csv").read_text()
     assert "malformed_record" in rejected and "999-00-" not in rejected
+    # the report's data coverage counts lines: the record that did not parse was none
+    coverage = {}
+    for name, out in runs.items():
+        with duckdb.connect(str(out / "audit.duckdb"), read_only=True) as one:
+            coverage[name] = one.execute("select * from input_coverage").fetchall()
+    assert coverage["broken"] == coverage["without"]
     db = duckdb.connect(str(runs["broken"] / "audit.duckdb"), read_only=True)
     tables = [r[0] for r in db.execute("select table_name from duckdb_tables()").fetchall()]
     for t in tables:

@@ -9,6 +9,8 @@ while the plain rows are not kept.
 
 from __future__ import annotations
 
+from datetime import date
+
 import duckdb
 import pytest
 
@@ -186,6 +188,16 @@ def test_coverage_counts_exactly_the_accepted_lines(con, gx_ready):
          "claim_start_date": layouts[n % 5], "hcpcs_code": ("62323", "99213")[n % 2]}
         for n in range(len(rows) + 1, len(rows) + 40)
     ]  # fmt: skip
+    # rejected lines (no claim_id) that would move every number if they were counted: the
+    # earliest and the latest service date, out of scope with a paid amount; one shares
+    # its date texts and its paid amount with accepted lines, so only its own count goes
+    rows += [
+        {**_plain_row("medical_claim", base, n), "claim_id": None, "hcpcs_code": "62323",
+         "claim_line_start_date": None, "claim_start_date": start, "paid_amount": paid}
+        for n, start, paid in [(len(rows) + 1, "1/1/1970", "5000.25"),
+                               (len(rows) + 2, "20991231", "7000"),
+                               (len(rows) + 3, layouts[1], rows[-1]["paid_amount"])]
+    ]  # fmt: skip
     create_stg_table(con, "medical_claim")
     insert_rows(con, "medical_claim", rows)  # stg_medical_claim: every row, staged
     con.execute("create table everything as select * from stg_medical_claim")
@@ -208,3 +220,5 @@ def test_coverage_counts_exactly_the_accepted_lines(con, gx_ready):
     ).fetchall()
     assert con.execute("select * from input_coverage").fetchall() == expected
     assert expected[0][3] > 0 and expected[0][1] is not None
+    # the rejected lines were left out (else 1970 and 2099 would be the first and last)
+    assert date(1970, 1, 1) < expected[0][1] and expected[0][2] < date(2099, 12, 31)
