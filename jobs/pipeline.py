@@ -466,12 +466,16 @@ class _Job:
                 codes = esi if table.name == "medical_claim" else None
                 source, validated = scope(table)
                 found[table.name] = (plan, scan.pass1(con, plan, validated, codes, source))
+                self._note_trimmed_keys(table, found[table.name][1], inc if source else None)
         history = 0
         if inc:
             with self.log.stage("scan:history"):
                 entering = increment.add_previous_persons(con, PREVIOUS, esi)
                 for name in incremental:
-                    history += increment.find_old_rows(con, *found[name], inc, PREVIOUS, entering)
+                    trimmed = {str(f.path) for f in self.files[name] if f.keys_trimmed}
+                    history += increment.find_old_rows(
+                        con, *found[name], inc, PREVIOUS, entering, trimmed
+                    )
             self.manifest["increment"] = {"history_rows_staged": history}
         for table in self._present():
             plan, result = found[table.name]
@@ -491,6 +495,18 @@ class _Job:
             self.log.event(
                 f"staged {table.name}", rows=n, bad_values=sum(result.bad_values.values())
             )
+
+    def _note_trimmed_keys(
+        self, table: Table, found: scan.ScanResult, inc: increment.Increment | None
+    ) -> None:
+        """Record, for each file pass 1 read (`inc`: only tonight's new files), whether its
+        key ids are all their own trimmed text (input_files.key_ids_trimmed)."""
+        if found.untrimmed_files is None:
+            return
+        read = set(inc.new[table.name]) if inc else None
+        for f in self.files[table.name]:
+            if read is None or str(f.path) in read:
+                f.keys_trimmed = str(f.path) not in found.untrimmed_files
 
     def _check_volume(self) -> None:
         """Stop (exit 2) on an empty medical_claim or a table whose rows read fell by more
@@ -516,6 +532,7 @@ class _Job:
             if earlier:
                 f.validation, f.validated_by = "reused", earlier.validated_by
                 f.earlier_path = earlier.path
+                f.keys_trimmed = earlier.keys_trimmed
                 reuse.carry(self._con(), f, earlier.path, PREVIOUS)
 
     def _validated(self, table: Table) -> list[str] | None:

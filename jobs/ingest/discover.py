@@ -44,6 +44,10 @@ class SourceFile:
     validation: str = ""
     validated_by: str = ""
     earlier_path: str = ""  # a reused file's path in the run it is reused from
+    # Whether every value of the table's key id (its key's first column, compared as text)
+    # is its own trimmed text: found by the validation scan, carried for a reused file;
+    # None when not known (jobs.validation.increment.find_old_rows)
+    keys_trimmed: bool | None = None
 
     @property
     def rows_accepted(self) -> int:

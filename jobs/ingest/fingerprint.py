@@ -52,6 +52,7 @@ class Retained:
     mapping: str
     validation_version: str
     validated_by: str
+    keys_trimmed: bool | None = None  # None: not known (or recorded before it was kept)
 
 
 def read_retained(con: duckdb.DuckDBPyConnection, database: str) -> list[Retained]:
@@ -62,10 +63,17 @@ def read_retained(con: duckdb.DuckDBPyConnection, database: str) -> list[Retaine
     ).fetchall()[0][0]
     if not found:
         return []
+    # key_ids_trimmed came later: a database recorded before it is still reused
+    ((has_trimmed,),) = con.execute(
+        "select count(*) from duckdb_columns() where database_name = ? and table_name = ? "
+        "and column_name = 'key_ids_trimmed'",
+        [database, INPUT_FILES],
+    ).fetchall()
+    trimmed = "key_ids_trimmed" if has_trimmed else "null"
     try:
         rows = con.execute(
             f"select table_name, source_file, bytes, modified_ns, file_id, sha256, mapping, "
-            f"validation_version, validated_by from {database}.{INPUT_FILES} "
+            f"validation_version, validated_by, {trimmed} from {database}.{INPUT_FILES} "
             "where validated_by is not null"
         ).fetchall()
     except duckdb.Error:  # recorded by another layout: nothing to reuse
@@ -134,17 +142,19 @@ def create_input_files(
             sha256 varchar,
             mapping varchar, validation_version varchar, validation varchar,
             validated_by varchar, rows_read bigint, rows_accepted bigint, rows_rejected bigint,
-            rows_with_warnings bigint
+            rows_with_warnings bigint, key_ids_trimmed boolean
         )
         """
     )
     con.executemany(
-        f"insert into {INPUT_FILES} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"insert into {INPUT_FILES} values "
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 run_id, f.table, str(f.path), f.format, f.bytes, f.modified_ns, f.file_id, method,
                 f.sha256 or None, f.mapping, version, f.validation, f.validated_by,
                 f.rows_read, f.rows_accepted, f.rows_rejected, f.rows_with_warnings,
+                f.keys_trimmed,
             )
             for f in files
         ],

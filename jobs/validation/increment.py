@@ -161,6 +161,7 @@ def find_old_rows(
     increment: Increment,
     database: str,
     entering: int,
+    trimmed: set[str] | frozenset[str] = frozenset(),
 ) -> int:
     """One scan of the history files of a table for the rows tonight can change: those
     whose (coarse) key is a new file's, or (when a file of the table is gone) a key the
@@ -169,6 +170,8 @@ def find_old_rows(
 
     Those keys join the repeated keys, so that pass 2 keeps the new files' copies too,
     and the duplicate-key check decides them again with every copy there is tonight.
+    `trimmed`: the history files whose key ids are all their own trimmed text
+    (input_files.key_ids_trimmed), whose rows are found by joining their ids as read.
     Returns the rows found."""
     table = scan_plan.table
     key = scan.coarse_key(table) if scan_plan.keys else None
@@ -199,11 +202,30 @@ def find_old_rows(
     if "person_id" in table.column_names and entering:
         terms.append(f"{scan.trimmed('person_id')} in (select person_id from {ENTERING})")
     hashed = f"case when {key.condition} then {key.hash} end" if key else "null::ubigint"
-    con.execute(
-        f"create or replace temp table {_hits(table)} as "
-        f"select source_file, record_number, {hashed} as _ca_key "
-        f"from raw_{table.name}_old where {' or '.join(terms) or 'false'}"
+    where = " or ".join(terms) or "false"
+    scan_old = (
+        f"select o.source_file, o.record_number, {hashed} as _ca_key from raw_{table.name}_old as o"
     )
+    old = increment.old[table.name]
+    joined = [path for path in old if path in trimmed]
+    if key and key.text_column and joined and len(terms) == 1:
+        # In a file whose key ids are all their own trimmed text, a row can only have a
+        # new key if its id as read is a new id: an inner join on it, which hashes the
+        # key of the matching rows only (100M medical lines: 2.3 s, against 4.0 s to
+        # 4.6 s for the test above, whose blank test and hash run on every row).
+        # Tonight's entering persons (a second term) need every row's person_id anyway.
+        rest = [path for path in old if path not in trimmed]
+        found_sql = (
+            f"{scan_old} join (select distinct _ca_id from _ca_new_keys) as n "
+            f"on o.{q(key.text_column)} = n._ca_id "
+            f"where {scan.file_filter(joined)} and {key.condition} "
+            f"and {key.hash} in (select _ca_key from _ca_new_keys)"
+        )
+        if rest:
+            found_sql += f" union all {scan_old} where {scan.file_filter(rest)} and ({where})"
+    else:
+        found_sql = f"{scan_old} where {where}"
+    con.execute(f"create or replace temp table {_hits(table)} as {found_sql}")
     con.execute(
         f"create or replace temp table {_matched(table)} as select distinct _ca_key "
         f"from {_hits(table)} where _ca_key in (select _ca_key from _ca_new_keys)"

@@ -122,6 +122,9 @@ class ScanResult:
     bad_values: dict[tuple[str, ...], int] = field(default_factory=dict)  # columns -> count
     null_bad: set[str] = field(default_factory=set)
     candidates: int | None = None  # medical claims: persons with an ESI line
+    # the files read with a key id that is not its own trimmed text (None: the table's key
+    # is not compared as text, or not checked)
+    untrimmed_files: set[str] | None = None
 
 
 def _bad_table(table: Table) -> str:
@@ -221,6 +224,12 @@ def pass1(
             f"(select unnest($esi_codes)) then {trimmed('person_id')} end as _ca_person"
         )
         sets.append(["_ca_person"])
+    if plan.keys and key and key.text_column:
+        # the files with a key id that is not its own trimmed text: a later night's history
+        # scan can look the other files' ids up as they are read (increment.find_old_rows)
+        blank = maybe_blank_ended(q(key.text_column))
+        exprs.append(f"case when {blank} then source_file end as _ca_untrimmed")
+        sets.append(["_ca_untrimmed"])
     if not sets:
         return result
     flat = [c for s in sets for c in s]
@@ -245,6 +254,14 @@ def pass1(
             f"select _ca_key from {p1} where _ca_set = {ids[('_ca_key',)]}"
         )
         result.repeated_keys = count(con, repeated_table(table))
+    if "_ca_untrimmed" in flat:
+        result.untrimmed_files = {
+            path
+            for (path,) in con.execute(
+                f"select _ca_untrimmed from {p1} "
+                f"where _ca_set = {ids[('_ca_untrimmed',)]} and _ca_untrimmed is not null"
+            ).fetchall()
+        }
     if esi_codes is not None:
         con.execute(
             f"create or replace temp table {CANDIDATES} as select _ca_person as person_id "

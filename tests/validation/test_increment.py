@@ -227,3 +227,67 @@ def test_a_changed_file_is_decided_again(nights: dict, tmp_path: Path):
         )
     finally:
         con.close()
+
+
+def test_a_night_without_entering_persons_looks_up_trimmed_ids(nights: dict, tmp_path: Path):
+    """With no person entering the cohort, the history files whose key ids are all their own
+    trimmed text (input_files.key_ids_trimmed, found by the first run's scan) are searched
+    by joining their ids as read; the padded file, whose id has blanks around it, is
+    scanned the careful way. The night still equals a cold run, and the padded key is
+    still tonight's key."""
+    folder = tmp_path / "tonight"
+    link_history(nights["history"], folder)
+    con = duckdb.connect()
+    con.execute(
+        f"copy (select * from read_parquet('{nights['tonight']}/medical_claim/zz-tonight.parquet') "
+        "where claim_id <> 'NEW-ESI-1') "
+        f"to '{folder}/medical_claim/zz-tonight.parquet'"
+    )
+    con.close()
+    db = tmp_path / "db" / "audit.duckdb"
+    run(nights["history"], tmp_path / "out-0", db)
+    with duckdb.connect(str(db), read_only=True) as first:
+        trimmed = dict(
+            first.execute(
+                "select regexp_extract(source_file, '[^/]+$'), key_ids_trimmed from input_files "
+                "where table_name = 'medical_claim'"
+            ).fetchall()
+        )
+    assert trimmed.pop("zz-padded.parquet") is False
+    assert trimmed and all(trimmed.values()), trimmed
+    manifest = run(folder, tmp_path / "out-1", db)
+    assert "increment" in manifest
+    cold_db = tmp_path / "cold" / "audit.duckdb"
+    run(folder, tmp_path / "out-cold", cold_db)
+    night, cold = snapshot(db), snapshot(cold_db)
+    for name in night:
+        assert night[name] == cold[name], name
+    with duckdb.connect(str(db), read_only=True) as con:
+        padded = con.execute(
+            "select count(*) from rejected_rows where reasons like '%duplicate_key%' "
+            "and trim(json_extract_string(original_values, '$.claim_id')) = ?",
+            [PADDED],
+        ).fetchone()[0]
+    assert padded == 2
+
+
+def test_a_database_from_before_key_ids_trimmed_is_still_reused(nights: dict, tmp_path: Path):
+    """A previous database whose input_files has no key_ids_trimmed (written before it was
+    kept) still lends its validations: the night reuses the history, scans it the careful
+    way, equals the cold run, and records the history files' key ids as not known."""
+    db = tmp_path / "db" / "audit.duckdb"
+    run(nights["history"], tmp_path / "out-0", db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("alter table input_files drop column key_ids_trimmed")
+    manifest = run(nights["tonight"], tmp_path / "out-1", db)
+    assert "increment" in manifest
+    assert {i["validation"] for i in manifest["inputs"]} == {"validated", "reused"}
+    night, cold = snapshot(db), snapshot(nights["cold_db"])
+    for name in night:
+        assert night[name] == cold[name], name
+    with duckdb.connect(str(db), read_only=True) as con:
+        known = con.execute(
+            "select validation, key_ids_trimmed from input_files "
+            "where table_name = 'medical_claim' group by all order by all"
+        ).fetchall()
+    assert known == [("reused", None), ("validated", True)]
