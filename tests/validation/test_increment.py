@@ -68,6 +68,20 @@ def run(folder: Path, out: Path, db: Path) -> dict:
     return json.loads((out / "manifest.json").read_text())
 
 
+def night_equals_cold(folder: Path, db: Path, out: Path, cold_db: Path | None = None) -> dict:
+    """Run the night of `folder` on `db` and (unless `cold_db` holds one already) a cold run
+    of the same files: the two databases must hold the same. Returns the night's manifest."""
+    manifest = run(folder, out / "out-night", db)
+    assert "increment" in manifest
+    if cold_db is None:
+        cold_db = out / "cold" / "audit.duckdb"
+        run(folder, out / "out-cold", cold_db)
+    night, cold = snapshot(db), snapshot(cold_db)
+    for name in night:
+        assert night[name] == cold[name], name
+    return manifest
+
+
 @pytest.fixture(scope="module")
 def nights(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("increment")
@@ -207,13 +221,7 @@ def test_a_changed_file_is_decided_again(nights: dict, tmp_path: Path):
     for path in nights["db"].parent.glob("audit.*"):
         if path.is_file():
             shutil.copy2(path, db.parent / path.name)
-    manifest = run(folder, tmp_path / "out", db)
-    assert "increment" in manifest
-    cold_db = tmp_path / "cold" / "audit.duckdb"
-    run(folder, tmp_path / "out-cold", cold_db)
-    night, cold = snapshot(db), snapshot(cold_db)
-    for name in night:
-        assert night[name] == cold[name], name
+    night_equals_cold(folder, db, tmp_path)
     # the cohort person's line whose only copy was withdrawn is accepted again
     claim_id, line = nights["keys"][1]
     con = duckdb.connect(str(db), read_only=True)
@@ -255,13 +263,7 @@ def test_a_night_without_entering_persons_looks_up_trimmed_ids(nights: dict, tmp
         )
     assert trimmed.pop("zz-padded.parquet") is False
     assert trimmed and all(trimmed.values()), trimmed
-    manifest = run(folder, tmp_path / "out-1", db)
-    assert "increment" in manifest
-    cold_db = tmp_path / "cold" / "audit.duckdb"
-    run(folder, tmp_path / "out-cold", cold_db)
-    night, cold = snapshot(db), snapshot(cold_db)
-    for name in night:
-        assert night[name] == cold[name], name
+    night_equals_cold(folder, db, tmp_path)
     with duckdb.connect(str(db), read_only=True) as con:
         padded = con.execute(
             "select count(*) from rejected_rows where reasons like '%duplicate_key%' "
@@ -279,12 +281,8 @@ def test_a_database_from_before_key_ids_trimmed_is_still_reused(nights: dict, tm
     run(nights["history"], tmp_path / "out-0", db)
     with duckdb.connect(str(db)) as con:
         con.execute("alter table input_files drop column key_ids_trimmed")
-    manifest = run(nights["tonight"], tmp_path / "out-1", db)
-    assert "increment" in manifest
+    manifest = night_equals_cold(nights["tonight"], db, tmp_path, nights["cold_db"])
     assert {i["validation"] for i in manifest["inputs"]} == {"validated", "reused"}
-    night, cold = snapshot(db), snapshot(nights["cold_db"])
-    for name in night:
-        assert night[name] == cold[name], name
     with duckdb.connect(str(db), read_only=True) as con:
         known = con.execute(
             "select validation, key_ids_trimmed from input_files "
