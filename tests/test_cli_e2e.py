@@ -5,13 +5,15 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.conftest import FIXTURES, OUTPUTS, REPO, assert_one_line_error
+from tests.conftest import FIXTURES, OUTPUTS, REPO, _cli_command, assert_one_line_error
 
 CONTRACT_COLUMNS = [
     "run_id", "finding_id", "rule_id", "rule_version", "status", "severity", "data_source",
@@ -275,3 +277,20 @@ def test_log_json_writes_json_lines_on_stderr(tmp_path, tuva10, cli):
     stages = {e.get("stage") for e in events}
     assert {"load", "validate", "audit", "report", "publish"} <= stages
     assert "audit complete" in res.stdout
+
+
+def test_a_buffered_summary_arrives_before_the_command_leaves(tmp_path, tuva10):
+    """`claims-audit` leaves with os._exit once Great Expectations is loaded, skipping
+    Python's teardown (jobs.cli.entry). Its summary, block-buffered when stdout is a pipe
+    (PYTHONUNBUFFERED unset), must still all arrive, with the exit code."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    proc = subprocess.run(
+        [*_cli_command(), "run", "--input", tuva10, "--out", tmp_path / "out"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "audit complete" in proc.stdout and "report:" in proc.stdout
+    assert proc.stdout.rstrip().endswith("audit.duckdb"), proc.stdout[-300:]
