@@ -357,7 +357,10 @@ def _dates_out_of_order(start: str, end: str, what: str) -> dict[str, Any]:
         f"The {what} ends ({end}) before it starts ({start}).",
         f"{end} < {start}",
         f"cast({start} as varchar) || ' > ' || cast({end} as varchar)",
-        prefilter=_rows(f"{_loose_date(end)} < {_loose_date(start)}"),
+        # The texts compared first: equal texts are the same date, never out of order, and
+        # most lines start and end on the same day, so most rows skip both conversions
+        # (issue 14: 0.5 s of pass 2 at 10M lines).
+        prefilter=_rows(f"{end} <> {start} and {_loose_date(end)} < {_loose_date(start)}"),
     )
 
 
@@ -667,15 +670,19 @@ def _medical_claim() -> list[dict[str, Any]]:
             f"hcpcs_code || ' on ' || cast({service_date} as varchar)",
             rows=f"hcpcs_code in (select code from {CODE_VALIDITY_TABLE})",
             # the same test row by row, only on the lines whose code has validity dates (a
-            # correlated subquery would be decorrelated over every line)
+            # correlated subquery would be decorrelated over every line). The line's code and
+            # service date are put in a one-element list first, so they are computed once
+            # per line, not once per validity row (issue 14: 0.7 s to 0.4 s at 10M lines).
             prefilter=_rows(
                 f"""case when {code} in (select code from {CODE_VALIDITY_TABLE})
-    then coalesce(len(list_filter(
-        (select list({{'code': code, 'valid_from': valid_from, 'valid_to': valid_to}})
-         from {CODE_VALIDITY_TABLE}),
-        lambda v: v.code = {code}
-            and {loose_service_date} >= coalesce(v.valid_from, date '0001-01-01')
-            and {loose_service_date} <= coalesce(v.valid_to, date '9999-12-31'))) = 0, false)
+    then list_transform([{{
+        'code': {code},
+        'day': {loose_service_date},
+        'validity': (select list({{'code': code, 'valid_from': valid_from, 'valid_to': valid_to}})
+            from {CODE_VALIDITY_TABLE})}}],
+        lambda line: coalesce(len(list_filter(line.validity, lambda v: v.code = line.code
+            and line.day >= coalesce(v.valid_from, date '0001-01-01')
+            and line.day <= coalesce(v.valid_to, date '9999-12-31'))) = 0, false))[1]
     else false end"""
             ),
         )
