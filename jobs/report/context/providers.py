@@ -11,8 +11,10 @@ from jobs.report.context.base import Db
 FLAG_RANK = {"99.8%": 2, "95%": 1}
 
 
-def practitioners(db: Db) -> dict[str, dict[str, Any]]:
-    if not db.has("practitioner"):
+def practitioners(db: Db, npis: list[str]) -> dict[str, dict[str, Any]]:
+    """Name, specialty and affiliation of the providers `npis` (the practitioner table is
+    kept whole: 121,000 rows at 100M lines, of which the report shows a few hundred)."""
+    if not db.has("practitioner") or not npis:
         return {}
     rows = db.rows(
         """
@@ -22,9 +24,10 @@ def practitioners(db: Db) -> dict[str, dict[str, Any]]:
                min(nullif(trim(specialty), '')) as specialty,
                min(nullif(trim(practice_affiliation), '')) as affiliation
         from practitioner
-        where npi is not null
+        where npi in (select unnest($npis))
         group by npi
-        """
+        """,
+        {"npis": npis},
     )
     return {r["npi"]: r for r in rows}
 
@@ -33,7 +36,7 @@ def providers_section(
     db: Db, config: Config, rules: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     rows = db.model("report_providers")
-    names = practitioners(db)
+    names = practitioners(db, [r["provider_key"] for r in rows if r["provider_key"]])
     per_rule: dict[str, dict[str, int]] = {}
     for r in db.model("report_provider_rules"):
         per_rule.setdefault(r["provider_key"], {})[r["rule_id"]] = r["n_findings"]
