@@ -63,6 +63,7 @@ _RESULT_FORMAT = {
 }
 
 _MARK = "_claims_audit_duckdb_adjustment"
+PRELOAD_THREAD = "gx-preload"
 _LOCK = threading.Lock()
 
 
@@ -247,19 +248,30 @@ def _gx() -> Any:
     return gx
 
 
-def preload() -> threading.Thread:
+def preload(*, idle: bool = False) -> threading.Thread:
     """Import Great Expectations and apply the adjustments in a background thread: the
     import takes seconds of one core, which a caller with other work first (the demo,
     generating its data in DuckDB) can overlap. Validation later waits for it (the
-    import lock and _LOCK); an error here is met again, and reported, by validation."""
+    import lock and _LOCK); an error here is met again, and reported, by validation.
+
+    idle: run the thread at the lowest scheduling priority (Linux: nice 19 for this
+    thread only), so it takes only the CPU the caller's other work leaves idle."""
 
     def work() -> None:
+        if idle:
+            with contextlib.suppress(AttributeError, OSError):  # not Linux: as it is
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
         with contextlib.suppress(Exception):  # validation raises it again, with context
             apply_adjustments()
 
-    thread = threading.Thread(target=work, name="gx-preload", daemon=True)
+    thread = threading.Thread(target=work, name=PRELOAD_THREAD, daemon=True)
     thread.start()
     return thread
+
+
+def preloading() -> bool:
+    """Whether a `preload` thread is still importing Great Expectations."""
+    return any(t.name == PRELOAD_THREAD and t.is_alive() for t in threading.enumerate())
 
 
 # ---------------------------------------------------------------------------

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import threading
 
 import duckdb
 import pytest
 
-from jobs.validation import suites
+from jobs.validation import gx_duckdb, suites
 
 from .helpers import create_stg_table, insert_rows, load_macros
 
@@ -265,3 +267,21 @@ def test_broken_expectation_raises_instead_of_passing(gx_ready, con):
     }
     with pytest.raises(gx_ready.ValidationRunError, match="no_such_column"):
         gx_ready.validate_table(con, "medical_claim", _tiny_suite(exp))
+
+
+@pytest.mark.parametrize("idle", [True, False])
+def test_preload_runs_at_the_lowest_priority_only_when_asked(monkeypatch, idle):
+    """A cold run imports Great Expectations in a thread at nice 19, on the CPU the scans
+    leave idle; a night imports it at the run's own priority (jobs.pipeline)."""
+    seen = []
+
+    def adjust():
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    monkeypatch.setattr(gx_duckdb, "apply_adjustments", adjust)
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    thread = gx_duckdb.preload(idle=idle)
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert seen == [19 if idle else own]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own  # caller's kept
