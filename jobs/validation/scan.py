@@ -220,8 +220,8 @@ def pass1(
         sets.append(["_ca_key"])
     if esi_codes is not None:
         exprs.append(
-            "case when upper(nullif(trim(hcpcs_code), '')) in "
-            f"(select unnest($esi_codes)) then {trimmed('person_id')} end as _ca_person"
+            f"case when {code_in('hcpcs_code', '$esi_codes')} "
+            f"then {trimmed('person_id')} end as _ca_person"
         )
         sets.append(["_ca_person"])
     if plan.keys and key and key.text_column:
@@ -459,9 +459,10 @@ def create_coverage_table(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _out_of_scope(code: str, codes: str) -> str:
-    """Whether the raw text `code` is one of the codes `codes` (a list parameter) once
-    staged (`jobs.report.context.summary.out_of_scope_codes`: the report's codes)."""
+def code_in(code: str, codes: str) -> str:
+    """Whether the raw text `code`, staged as `load.staged_sql` stages a code (trimmed,
+    upper case), is one of `codes` (a list parameter: the ESI codes of pass 1, the
+    report's out-of-scope codes of the coverage)."""
     return f"upper(nullif(trim({code}), '')) in (select unnest({codes}))"
 
 
@@ -480,7 +481,7 @@ def accepted_lines(source: str) -> str:
     accepted lines of `source` (raw medical claims), converted the cheap way."""
     return f"""
         select {_service_date("claim_line_start_date", "claim_start_date")} as service_date,
-               {_out_of_scope("hcpcs_code", "$codes")} as is_out_of_scope,
+               {code_in("hcpcs_code", "$codes")} as is_out_of_scope,
                {_amount("paid_amount")} as paid_amount
         from {source} as r
         where not exists (
@@ -529,7 +530,7 @@ def write_coverage(con: duckdb.DuckDBPyConnection, present: bool, codes: list[st
                    {sign}count(*) as n
             from (select {text["claim_line_start_date"]} as claim_line_start_date,
                          {text["claim_start_date"]} as claim_start_date,
-                         case when {_out_of_scope(text["hcpcs_code"], "$codes")}
+                         case when {code_in(text["hcpcs_code"], "$codes")}
                               then {{'paid_amount': {text["paid_amount"]}}} end as out_of_scope
                   from {source})
             group by grouping sets ((claim_line_start_date, claim_start_date), (out_of_scope))"""
