@@ -10,9 +10,14 @@ Expectations' queries (timed at duckdb-engine's cursor):
 * `--full`, as `run` did before issue 14: every row staged into ``stg_<table>``, then
   the suite on all of them.
 
+`--parts` times the parts of the two passes instead (no suite): pass 1 with only the
+repeated keys, only the cohort's persons, only the value checks (and each group of them),
+then pass 2's filter alone, the kept rows copied as read, and their staging.
+
 The DuckDB settings are `run`'s defaults, spilling to WORK_DIR.
 
-    python bench/profile_validation.py DATA_DIR [--table medical_claim] [--full] [--work WORK_DIR]
+    python bench/profile_validation.py DATA_DIR [--table medical_claim] [--full | --parts]
+        [--work WORK_DIR]
 
 This is how the CTE copies of 2026-12 were found and how the scan was tuned
 (bench/ANALYSIS.md).
@@ -21,6 +26,7 @@ This is how the CTE copies of 2026-12 were found and how the scan was tuned
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import tempfile
 import time
@@ -59,7 +65,56 @@ def _time_gx_statements(log: list[tuple[float, str]]) -> None:
     duckdb_engine.CursorWrapper.execute = execute
 
 
-def main(data: Path, table_name: str, work: Path, full: bool) -> None:
+def _timed(what: str, action: object) -> None:
+    start = time.perf_counter()
+    action()
+    print(f"{time.perf_counter() - start:6.2f} s  {what}", flush=True)
+
+
+def parts(con: duckdb.DuckDBPyConnection, plan: scan.ScanPlan, esi: list[str] | None) -> None:
+    """Time the parts of pass 1 and pass 2 (see the module docstring)."""
+    table = plan.table
+    groups = {
+        "diagnosis codes": lambda c: c.startswith("diagnosis_code_"),
+        "amounts": lambda c: c.endswith("_amount"),
+        "NPIs": lambda c: c.endswith("_npi"),
+        "dates": lambda c: c.endswith("_date"),
+    }
+
+    def pass1(values: object = None, keys: bool = plan.keys, persons: bool = True) -> None:
+        kept = plan.values if values is None else [v for v in plan.values if values(v.columns[0])]
+        part = dataclasses.replace(plan, values=kept, keys=keys)
+        scan.pass1(con, part, None, esi if persons else None)
+
+    _timed("pass 1, as run", pass1)
+    _timed("pass 1, repeated keys only", lambda: pass1(lambda c: False, persons=False))
+    if esi is not None:
+        _timed("pass 1, cohort's persons only", lambda: pass1(lambda c: False, keys=False))
+    _timed("pass 1, value checks only", lambda: pass1(keys=False, persons=False))
+    for name, test in groups.items():
+        _timed(f"pass 1, value checks of {name} only", lambda t=test: pass1(t, False, False))
+    found = scan.pass1(con, plan, None, esi)
+    where = scan.keep_condition(con, plan, found, None)
+    raw = f"raw_{table.name}"
+    _timed("pass 2, as run", lambda: scan.pass2(con, plan, found, None, "profile"))
+    _timed(
+        "pass 2, the filter alone (count of the kept rows)",
+        lambda: con.execute(f"select count(*) from {raw} as r where {where}").fetchall(),
+    )
+    _timed(
+        "pass 2, the kept rows copied as read",
+        lambda: con.execute(
+            f"create or replace temp table _kept as select * from {raw} as r where {where}"
+        ),
+    )
+    con.execute(f"drop table stg_{table.name}")
+    _timed(
+        "pass 2, staging the copied rows",
+        lambda: scan.stage_rows(con, table, "_kept", "true", "profile"),
+    )
+
+
+def main(data: Path, table_name: str, work: Path, full: bool, split: bool = False) -> None:
     table, config = TABLES[table_name], Config()
     settings = config.engine_settings(work / "spill")
     con = duckdb.connect(str(work / "profile.duckdb"), config=settings)
@@ -71,6 +126,10 @@ def main(data: Path, table_name: str, work: Path, full: bool) -> None:
     load.load_raw(con, table, discover(data)[table_name], config)
     print(f"raw {table_name}: {time.perf_counter() - start:.1f} s")
     start = time.perf_counter()
+    if split:
+        parts(con, scan.scan_plan(table), ESI_CODES if table_name == "medical_claim" else None)
+        con.close()
+        return
     if full:
         load.create_staged_table(con, table, "profile")
         print(f"staged every row: {time.perf_counter() - start:.1f} s")
@@ -113,8 +172,10 @@ if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("data", type=Path)
     p.add_argument("--table", default="medical_claim", choices=sorted(TABLES))
-    p.add_argument("--full", action="store_true", help="stage every row, as before issue 14")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--full", action="store_true", help="stage every row, as before issue 14")
+    mode.add_argument("--parts", action="store_true", help="time the parts of the two passes")
     p.add_argument("--work", type=Path, default=None)
     args = p.parse_args()
     with tempfile.TemporaryDirectory(dir=args.work) as tmp:
-        main(args.data, args.table, Path(tmp), args.full)
+        main(args.data, args.table, Path(tmp), args.full, args.parts)
