@@ -12,7 +12,7 @@ Expectations' queries (timed at duckdb-engine's cursor):
 
 `--parts` times the parts of the two passes instead (no suite): pass 1 with only the
 repeated keys, only the cohort's persons, only the value checks (and each group of them),
-then pass 2's filter alone, the kept rows copied as read, and their staging.
+then as run; pass 2 as run, its filter alone, the kept rows copied as read, and their staging.
 
 The DuckDB settings are `run`'s defaults, spilling to WORK_DIR.
 
@@ -30,7 +30,9 @@ import dataclasses
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
@@ -48,6 +50,7 @@ from jobs.validation import (  # noqa: E402
 from jobs.validation.suites import load_code_validity  # noqa: E402
 
 SHOWN = 25
+T = TypeVar("T")
 
 
 def _time_gx_statements(log: list[tuple[float, str]]) -> None:
@@ -65,10 +68,11 @@ def _time_gx_statements(log: list[tuple[float, str]]) -> None:
     duckdb_engine.CursorWrapper.execute = execute
 
 
-def _timed(what: str, action: object) -> None:
+def _timed(what: str, action: Callable[[], T]) -> T:
     start = time.perf_counter()
-    action()
+    result = action()
     print(f"{time.perf_counter() - start:6.2f} s  {what}", flush=True)
+    return result
 
 
 def parts(con: duckdb.DuckDBPyConnection, plan: scan.ScanPlan, esi: list[str] | None) -> None:
@@ -81,19 +85,21 @@ def parts(con: duckdb.DuckDBPyConnection, plan: scan.ScanPlan, esi: list[str] | 
         "dates": lambda c: c.endswith("_date"),
     }
 
-    def pass1(values: object = None, keys: bool = plan.keys, persons: bool = True) -> None:
+    def pass1(
+        values: Callable[[str], bool] | None = None, keys: bool = plan.keys, persons: bool = True
+    ) -> scan.ScanResult:
         kept = plan.values if values is None else [v for v in plan.values if values(v.columns[0])]
         part = dataclasses.replace(plan, values=kept, keys=keys)
-        scan.pass1(con, part, None, esi if persons else None)
+        return scan.pass1(con, part, None, esi if persons else None)
 
-    _timed("pass 1, as run", pass1)
     _timed("pass 1, repeated keys only", lambda: pass1(lambda c: False, persons=False))
     if esi is not None:
         _timed("pass 1, cohort's persons only", lambda: pass1(lambda c: False, keys=False))
     _timed("pass 1, value checks only", lambda: pass1(keys=False, persons=False))
     for name, test in groups.items():
         _timed(f"pass 1, value checks of {name} only", lambda t=test: pass1(t, False, False))
-    found = scan.pass1(con, plan, None, esi)
+    # last, so its temporary tables are the ones pass 2 reads
+    found = _timed("pass 1, as run", pass1)
     where = scan.keep_condition(con, plan, found, None)
     raw = f"raw_{table.name}"
     _timed("pass 2, as run", lambda: scan.pass2(con, plan, found, None, "profile"))
@@ -114,7 +120,7 @@ def parts(con: duckdb.DuckDBPyConnection, plan: scan.ScanPlan, esi: list[str] | 
     )
 
 
-def main(data: Path, table_name: str, work: Path, full: bool, split: bool = False) -> None:
+def main(data: Path, table_name: str, work: Path, full: bool, by_parts: bool = False) -> None:
     table, config = TABLES[table_name], Config()
     settings = config.engine_settings(work / "spill")
     con = duckdb.connect(str(work / "profile.duckdb"), config=settings)
@@ -126,7 +132,7 @@ def main(data: Path, table_name: str, work: Path, full: bool, split: bool = Fals
     load.load_raw(con, table, discover(data)[table_name], config)
     print(f"raw {table_name}: {time.perf_counter() - start:.1f} s")
     start = time.perf_counter()
-    if split:
+    if by_parts:
         parts(con, scan.scan_plan(table), ESI_CODES if table_name == "medical_claim" else None)
         con.close()
         return
