@@ -626,7 +626,7 @@ def finalize_tables(
     def rows(table: Table) -> str:
         columns = ", ".join(q(c) for c, _ in schema.loaded_columns(table))
         staged = f"select {columns} from stg_{table.name}"
-        if earlier is None or table.name == "practitioner":
+        if earlier is None:
             return staged
         return (
             f"{staged} union all select * from ({earlier(table)}) as e where not exists "

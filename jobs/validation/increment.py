@@ -55,9 +55,10 @@ class Increment:
     gone: dict[str, str] = field(default_factory=dict)
 
     def tables(self) -> list[str]:
-        """The tables read as an increment: every table with persons (practitioner is
-        small and kept whole: it is scanned as in a cold run)."""
-        return [t for t in self.new if "person_id" in schema.TABLES[t].column_names]
+        """The tables read as an increment: all of them. practitioner, kept whole, too:
+        its previous rows are carried like the cohort's (staging its 121,000 rows again
+        each night took 0.45 s of a 20 s night at 100M lines)."""
+        return list(self.new)
 
 
 def plan(

@@ -289,3 +289,48 @@ def test_a_database_from_before_key_ids_trimmed_is_still_reused(nights: dict, tm
             "where table_name = 'medical_claim' group by all order by all"
         ).fetchall()
     assert known == [("reused", None), ("validated", True)]
+
+
+def test_a_new_practitioner_file_meets_the_carried_ones(nights: dict, tmp_path: Path):
+    """practitioner is carried from the previous database on a night (kept whole, not staged
+    again). A new practitioner file with a history NPI and a new one: the history copy of
+    that NPI is found and both copies are rejected as duplicates, the new NPI is kept,
+    and the night still equals a cold run of the same files."""
+    folder = tmp_path / "tonight"
+    link_history(nights["history"], folder)
+    os.link(
+        nights["tonight"] / "medical_claim" / "zz-tonight.parquet",
+        folder / "medical_claim" / "zz-tonight.parquet",
+    )
+    history = f"read_parquet('{nights['history']}/practitioner/*.parquet')"
+    with duckdb.connect() as con:
+        npi = con.execute(f"select min(npi) from {history}").fetchone()[0]
+        con.execute(
+            f"copy (select * from {history} where npi = '{npi}' union all "
+            f"select * replace ('9999999995' as npi) from {history} where npi = '{npi}') "
+            f"to '{folder}/practitioner/zz-new.parquet'"
+        )
+    db = tmp_path / "db" / "audit.duckdb"
+    db.parent.mkdir()
+    for path in nights["db"].parent.glob("audit.*"):
+        if path.is_file():
+            shutil.copy2(path, db.parent / path.name)
+    manifest = night_equals_cold(folder, db, tmp_path)
+    practitioner = {i["path"].rsplit("/", 1)[1]: i for i in manifest["inputs"]
+                    if i["table"] == "practitioner"}  # fmt: skip
+    assert {name: i["validation"] for name, i in practitioner.items()} == {
+        **{name: "reused" for name in practitioner if name != "zz-new.parquet"},
+        "zz-new.parquet": "validated",
+    }
+    with duckdb.connect(str(db), read_only=True) as con:
+        rejected = con.execute(
+            "select source_file like '%zz-new%' from rejected_rows "
+            "where table_name = 'practitioner' and reasons like '%duplicate_key%' "
+            "and json_extract_string(original_values, '$.npi') = ? order by 1",
+            [npi],
+        ).fetchall()
+        kept = con.execute(
+            "select npi from practitioner where npi in (?, '9999999995') order by npi", [npi]
+        ).fetchall()
+    assert rejected == [(False,), (True,)]
+    assert kept == [("9999999995",)]
