@@ -269,6 +269,15 @@ def preload(*, idle: bool = False) -> threading.Thread:
     return thread
 
 
+def idle_preload() -> None:
+    """Lower a running `preload` thread to the lowest scheduling priority (Linux: nice
+    19), as `preload(idle=True)` would have started it."""
+    for thread in threading.enumerate():
+        if thread.name == PRELOAD_THREAD and thread.is_alive() and thread.native_id:
+            with contextlib.suppress(AttributeError, OSError):  # not Linux: as it is
+                os.setpriority(os.PRIO_PROCESS, thread.native_id, 19)
+
+
 def preloading() -> bool:
     """Whether a `preload` thread is still importing Great Expectations."""
     return any(t.name == PRELOAD_THREAD and t.is_alive() for t in threading.enumerate())

@@ -285,3 +285,26 @@ def test_preload_runs_at_the_lowest_priority_only_when_asked(monkeypatch, idle):
     assert not thread.is_alive()
     assert seen == [19 if idle else own]
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own  # caller's kept
+
+
+def test_a_running_preload_is_lowered_to_the_lowest_priority(monkeypatch):
+    """A run starts the import at its own priority before it knows whether it is a night;
+    a cold run then lowers the running thread to nice 19 (jobs.pipeline), and only it."""
+    started, lowered, seen = threading.Event(), threading.Event(), []
+
+    def adjust():
+        started.set()
+        lowered.wait(timeout=30)
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    monkeypatch.setattr(gx_duckdb, "apply_adjustments", adjust)
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    thread = gx_duckdb.preload()
+    assert started.wait(timeout=30)
+    gx_duckdb.idle_preload()
+    lowered.set()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert seen == [19]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own
+    gx_duckdb.idle_preload()  # no preload running: nothing to lower, no error
