@@ -69,19 +69,6 @@ lines_now as (
     group by data_source, claim_id, claim_line_number
 ),
 
-rejected_lines as (
-    select distinct
-        nullif(trim(json_extract_string(original_values, '$.data_source')), '') as data_source,
-        nullif(trim(json_extract_string(original_values, '$.claim_id')), '') as claim_id,
-        try_cast(
-            try_cast(
-                trim(json_extract_string(original_values, '$.claim_line_number')) as decimal(18, 3)
-            ) as integer
-        ) as claim_line_number
-    from rejected_rows
-    where table_name = 'medical_claim'
-),
-
 no_longer_flagged as (
     select previous_lifecycle.*
     from previous_lifecycle
@@ -92,6 +79,28 @@ no_longer_flagged as (
             from current_findings
             where current_findings.finding_id = previous_lifecycle.finding_id
         )
+),
+
+-- the rejected medical lines' keys, only needed to classify findings no longer flagged:
+-- read only when there are some (a night carries 220,000 rejected lines at 100M), and
+-- each line's JSON parsed once for the three values (0.2 s against 0.45 s)
+rejected_values as (
+    select
+        json_extract_string(
+            original_values, ['$.data_source', '$.claim_id', '$.claim_line_number']
+        ) as json_values
+    from rejected_rows
+    where
+        table_name = 'medical_claim'
+        and exists (select 1 from no_longer_flagged)
+),
+
+rejected_lines as (
+    select distinct
+        nullif(trim(json_values[1]), '') as data_source,
+        nullif(trim(json_values[2]), '') as claim_id,
+        try_cast(try_cast(trim(json_values[3]) as decimal(18, 3)) as integer) as claim_line_number
+    from rejected_values
 ),
 
 classified as (
