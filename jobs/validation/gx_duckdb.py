@@ -259,8 +259,7 @@ def preload(*, idle: bool = False) -> threading.Thread:
 
     def work() -> None:
         if idle:
-            with contextlib.suppress(AttributeError, OSError):  # not Linux: as it is
-                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+            _lowest_priority(threading.get_native_id())
         with contextlib.suppress(Exception):  # validation raises it again, with context
             apply_adjustments()
 
@@ -274,8 +273,13 @@ def idle_preload() -> None:
     19), as `preload(idle=True)` would have started it."""
     for thread in threading.enumerate():
         if thread.name == PRELOAD_THREAD and thread.is_alive() and thread.native_id:
-            with contextlib.suppress(AttributeError, OSError):  # not Linux: as it is
-                os.setpriority(os.PRIO_PROCESS, thread.native_id, 19)
+            _lowest_priority(thread.native_id)
+
+
+def _lowest_priority(native_id: int) -> None:
+    """Nice 19 for the one thread `native_id` (Linux: a thread's id is a PRIO_PROCESS id)."""
+    with contextlib.suppress(AttributeError, OSError):  # not Linux: as it is
+        os.setpriority(os.PRIO_PROCESS, native_id, 19)
 
 
 def preloading() -> bool:
