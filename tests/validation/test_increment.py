@@ -62,6 +62,17 @@ def snapshot(db: Path) -> dict[str, list]:
         con.close()
 
 
+def copy_last_night(nights: dict, tmp_path: Path) -> Path:
+    """A copy of the fixture's night database (with its run journal and member key) under
+    `tmp_path`, for a test's own next night; returns its path."""
+    db = tmp_path / "db" / "audit.duckdb"
+    db.parent.mkdir()
+    for path in nights["db"].parent.glob("audit.*"):
+        if path.is_file():
+            shutil.copy2(path, db.parent / path.name)
+    return db
+
+
 def run(folder: Path, out: Path, db: Path) -> dict:
     done = run_cli("run", "--input", folder, "--out", out, "--db", db)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -216,11 +227,7 @@ def test_a_changed_file_is_decided_again(nights: dict, tmp_path: Path):
         f"to '{folder}/medical_claim/zz-tonight.parquet'"
     )
     con.close()
-    db = tmp_path / "db" / "audit.duckdb"
-    db.parent.mkdir()
-    for path in nights["db"].parent.glob("audit.*"):
-        if path.is_file():
-            shutil.copy2(path, db.parent / path.name)
+    db = copy_last_night(nights, tmp_path)
     night_equals_cold(folder, db, tmp_path)
     # the cohort person's line whose only copy was withdrawn is accepted again
     claim_id, line = nights["keys"][1]
@@ -310,11 +317,7 @@ def test_a_new_practitioner_file_meets_the_carried_ones(nights: dict, tmp_path: 
             f"select * replace ('9999999995' as npi) from {history} where npi = '{npi}') "
             f"to '{folder}/practitioner/zz-new.parquet'"
         )
-    db = tmp_path / "db" / "audit.duckdb"
-    db.parent.mkdir()
-    for path in nights["db"].parent.glob("audit.*"):
-        if path.is_file():
-            shutil.copy2(path, db.parent / path.name)
+    db = copy_last_night(nights, tmp_path)
     manifest = night_equals_cold(folder, db, tmp_path)
     practitioner = {i["path"].rsplit("/", 1)[1]: i for i in manifest["inputs"]
                     if i["table"] == "practitioner"}  # fmt: skip
