@@ -478,9 +478,16 @@ class _Job:
             with self.log.stage("scan:history"):
                 entering = increment.add_previous_persons(con, PREVIOUS, esi)
                 for name in incremental:
-                    trimmed = {str(f.path) for f in self.files[name] if f.keys_trimmed}
+                    files = self.files[name]
+                    checked = entering and increment.note_trimmed_persons(
+                        con, TABLES[name], inc, files
+                    )
+                    if checked:
+                        self.log.event(f"checked the person ids of {name}", files=checked)
+                    trimmed = {str(f.path) for f in files if f.keys_trimmed}
+                    persons = {str(f.path) for f in files if f.persons_trimmed}
                     history += increment.find_old_rows(
-                        con, *found[name], inc, PREVIOUS, entering, trimmed
+                        con, *found[name], inc, PREVIOUS, entering, trimmed, persons
                     )
             self.manifest["increment"] = {"history_rows_staged": history}
         for table in self._present():
@@ -497,7 +504,8 @@ class _Job:
                     source=source,
                 )
                 if table.name in incremental:
-                    n += increment.stage_old_rows(con, table, self.run_id)
+                    parquet = {str(f.path) for f in self.files[table.name] if f.format == "parquet"}
+                    n += increment.stage_old_rows(con, table, self.run_id, parquet)
             self.log.event(
                 f"staged {table.name}", rows=n, bad_values=sum(result.bad_values.values())
             )
@@ -539,6 +547,7 @@ class _Job:
                 f.validation, f.validated_by = "reused", earlier.validated_by
                 f.earlier_path = earlier.path
                 f.keys_trimmed = earlier.keys_trimmed
+                f.persons_trimmed = earlier.persons_trimmed
                 reuse.carry(self._con(), f, earlier.path, PREVIOUS)
 
     def _validated(self, table: Table) -> list[str] | None:

@@ -48,6 +48,9 @@ class SourceFile:
     # is its own trimmed text: found by the validation scan, carried for a reused file;
     # None when not known (jobs.validation.increment.find_old_rows)
     keys_trimmed: bool | None = None
+    # The same for person_id: learnt by the first night that looks up persons entering the
+    # cohort in the file, then carried (jobs.validation.increment.note_trimmed_persons)
+    persons_trimmed: bool | None = None
 
     @property
     def rows_accepted(self) -> int:

@@ -53,6 +53,7 @@ class Retained:
     validation_version: str
     validated_by: str
     keys_trimmed: bool | None = None  # None: not known (or recorded before it was kept)
+    persons_trimmed: bool | None = None  # the same for person_id
 
 
 def read_retained(con: duckdb.DuckDBPyConnection, database: str) -> list[Retained]:
@@ -63,13 +64,19 @@ def read_retained(con: duckdb.DuckDBPyConnection, database: str) -> list[Retaine
     ).fetchall()[0][0]
     if not found:
         return []
-    # key_ids_trimmed came later: a database recorded before it is still reused
-    ((has_trimmed,),) = con.execute(
-        "select count(*) from duckdb_columns() where database_name = ? and table_name = ? "
-        "and column_name = 'key_ids_trimmed'",
-        [database, INPUT_FILES],
-    ).fetchall()
-    trimmed = "key_ids_trimmed" if has_trimmed else "null"
+    # key_ids_trimmed and person_ids_trimmed came later: a database recorded before them
+    # is still reused
+    later = {
+        name
+        for (name,) in con.execute(
+            "select column_name from duckdb_columns() where database_name = ? "
+            "and table_name = ? and column_name in ('key_ids_trimmed', 'person_ids_trimmed')",
+            [database, INPUT_FILES],
+        ).fetchall()
+    }
+    trimmed = ", ".join(
+        name if name in later else "null" for name in ("key_ids_trimmed", "person_ids_trimmed")
+    )
     try:
         rows = con.execute(
             f"select table_name, source_file, bytes, modified_ns, file_id, sha256, mapping, "
@@ -142,19 +149,19 @@ def create_input_files(
             sha256 varchar,
             mapping varchar, validation_version varchar, validation varchar,
             validated_by varchar, rows_read bigint, rows_accepted bigint, rows_rejected bigint,
-            rows_with_warnings bigint, key_ids_trimmed boolean
+            rows_with_warnings bigint, key_ids_trimmed boolean, person_ids_trimmed boolean
         )
         """
     )
     con.executemany(
         f"insert into {INPUT_FILES} values "
-        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 run_id, f.table, str(f.path), f.format, f.bytes, f.modified_ns, f.file_id, method,
                 f.sha256 or None, f.mapping, version, f.validation, f.validated_by,
                 f.rows_read, f.rows_accepted, f.rows_rejected, f.rows_with_warnings,
-                f.keys_trimmed,
+                f.keys_trimmed, f.persons_trimmed,
             )
             for f in files
         ],

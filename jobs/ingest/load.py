@@ -235,17 +235,33 @@ def load_raw(
             parts.append(f"select * from {name}")
         source.columns_found = mapping.found
         source.mapping = mapping_key(source.format, mapping.select)
+    by_row = []
     for j, (select, group) in enumerate(parquet.items()):
         paths = "[" + ", ".join(lit(str(f.path)) for f in group) + "]"
         name = f"raw_{table.name}_parquet_{j}"
-        con.execute(
-            f"create or replace view {name} as select _ca_file as source_file, "
-            f"file_row_number + 1 as record_number, {', '.join(select)} "
+        read = (
             f"from read_parquet({paths}, file_row_number = true, filename = '_ca_file', "
             "union_by_name = true)"
         )
+        con.execute(
+            f"create or replace view {name} as select _ca_file as source_file, "
+            f"file_row_number + 1 as record_number, {', '.join(select)} {read}"
+        )
         parts.append(f"select * from {name}")
+        columns = ", ".join(select)
+        by_row.append(f"select _ca_file as source_file, file_row_number, {columns} {read}")
     con.execute(f"create or replace view raw_{table.name} as " + " union all ".join(parts))
+    if by_row:
+        con.execute(f"create or replace view {by_row_view(table)} as " + " union all ".join(by_row))
+
+
+def by_row_view(table: Table) -> str:
+    """The view of `table`'s Parquet files with each row's Parquet ``file_row_number`` as
+    read (``record_number`` less one): a filter on that column reaches the reader, which
+    then decodes only the row groups and vectors holding the rows asked for
+    (jobs.validation.increment.stage_old_rows); a filter on ``raw_<table>``'s computed
+    ``record_number`` is applied after every column of every row is decoded."""
+    return f"raw_{table.name}_by_row"
 
 
 def read_csv_file(
@@ -682,6 +698,7 @@ def drop_raw(con: duckdb.DuckDBPyConnection, table: Table) -> None:
 
 __all__ = [
     "TABLES",
+    "by_row_view",
     "create_empty_table",
     "create_staged_table",
     "create_support_tables",

@@ -20,6 +20,7 @@ import duckdb
 import pytest
 
 from jobs.audit.reference import ESI_VALUE_SET, read_value_sets
+from jobs.validation import increment
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.slow
@@ -84,13 +85,19 @@ def night_equals_cold(folder: Path, db: Path, out: Path, cold_db: Path | None = 
     of the same files: the two databases must hold the same. Returns the night's manifest."""
     manifest = run(folder, out / "out-night", db)
     assert "increment" in manifest
+    same_as_cold(folder, db, out, cold_db)
+    return manifest
+
+
+def same_as_cold(folder: Path, db: Path, out: Path, cold_db: Path | None = None) -> None:
+    """`db`, after a night of `folder`, holds what a cold run of `folder` gives (`cold_db`,
+    or one run now under `out`)."""
     if cold_db is None:
         cold_db = out / "cold" / "audit.duckdb"
         run(folder, out / "out-cold", cold_db)
     night, cold = snapshot(db), snapshot(cold_db)
     for name in night:
         assert night[name] == cold[name], name
-    return manifest
 
 
 @pytest.fixture(scope="module")
@@ -280,22 +287,29 @@ def test_a_night_without_entering_persons_looks_up_trimmed_ids(nights: dict, tmp
     assert padded == 2
 
 
-def test_a_database_from_before_key_ids_trimmed_is_still_reused(nights: dict, tmp_path: Path):
+@pytest.mark.parametrize(
+    "dropped", [("key_ids_trimmed",), ("key_ids_trimmed", "person_ids_trimmed")]
+)
+def test_a_database_from_before_key_ids_trimmed_is_still_reused(
+    nights: dict, tmp_path: Path, dropped: tuple[str, ...]
+):
     """A previous database whose input_files has no key_ids_trimmed (written before it was
-    kept) still lends its validations: the night reuses the history, scans it the careful
-    way, equals the cold run, and records the history files' key ids as not known."""
+    kept), or neither it nor person_ids_trimmed, still lends its validations: the night
+    reuses the history, scans it the careful way, equals the cold run, and records the
+    history files' key ids as not known (their person ids it learns: a person enters)."""
     db = tmp_path / "db" / "audit.duckdb"
     run(nights["history"], tmp_path / "out-0", db)
     with duckdb.connect(str(db)) as con:
-        con.execute("alter table input_files drop column key_ids_trimmed")
+        for column in dropped:
+            con.execute(f"alter table input_files drop column {column}")
     manifest = night_equals_cold(nights["tonight"], db, tmp_path, nights["cold_db"])
     assert {i["validation"] for i in manifest["inputs"]} == {"validated", "reused"}
     with duckdb.connect(str(db), read_only=True) as con:
         known = con.execute(
-            "select validation, key_ids_trimmed from input_files "
+            "select validation, key_ids_trimmed, person_ids_trimmed from input_files "
             "where table_name = 'medical_claim' group by all order by all"
         ).fetchall()
-    assert known == [("reused", None), ("validated", True)]
+    assert known == [("reused", None, True), ("validated", True, None)]
 
 
 def test_a_new_practitioner_file_meets_the_carried_ones(nights: dict, tmp_path: Path):
@@ -337,3 +351,158 @@ def test_a_new_practitioner_file_meets_the_carried_ones(nights: dict, tmp_path: 
         ).fetchall()
     assert rejected == [(False,), (True,)]
     assert kept == [("9999999995",)]
+
+
+def test_an_entering_persons_history_rows_come_from_csv_and_parquet(nights: dict, tmp_path: Path):
+    """The rows of a person entering the cohort are read again from the history files they
+    are in: a Parquet file's by their row numbers (increment.stage_old_rows hands those
+    to the reader), a CSV file's by its record numbers. A history split into a CSV file
+    and a Parquet file, with the person's rows in both: after the night the cohort holds
+    every one of them, from both files, and the night equals a cold run."""
+    medical = f"read_parquet('{nights['history']}/medical_claim/*.parquet')"
+    codes = "(" + ", ".join(f"'{c}'" for c in ESI) + ")"
+    history, tonight = tmp_path / "history", tmp_path / "tonight"
+    for folder in (history, tonight):
+        for table in TABLES:
+            (folder / table).mkdir(parents=True)
+            if table != "medical_claim":
+                for f in (nights["history"] / table).iterdir():
+                    os.link(f, folder / table / f.name)
+    with duckdb.connect() as con:
+        con.execute(f"create table m as select * from {medical}")
+        person, first_claim = con.execute(
+            f"select person_id, min(claim_id) from m group by person_id "
+            f"having count(*) filter (where hcpcs_code in {codes}) = 0 "
+            "and count(distinct claim_id) >= 2 order by person_id limit 1"
+        ).fetchone()
+        rows = con.execute("select count(*) from m where person_id = ?", [person]).fetchone()[0]
+        # records up to the person's first claim in CSV, the rest in Parquet
+        split = f"claim_id <= '{first_claim}'"
+        con.execute(
+            f"copy (select * from m where {split} order by claim_id, claim_line_number) "
+            f"to '{history}/medical_claim/a-history.csv' (header)"
+        )
+        con.execute(
+            f"copy (select * from m where not ({split}) order by claim_id, claim_line_number) "
+            f"to '{history}/medical_claim/b-history.parquet'"
+        )
+        con.execute(
+            f"copy (select * replace ('NEW-ESI-2' as claim_id, '{person}' as person_id) from m "
+            f"where hcpcs_code in {codes} order by claim_id, claim_line_number limit 1) "
+            f"to '{tonight}/medical_claim/zz-tonight.parquet'"
+        )
+    for f in (history / "medical_claim").iterdir():
+        os.link(f, tonight / "medical_claim" / f.name)
+    db = tmp_path / "db" / "audit.duckdb"
+    run(history, tmp_path / "out-0", db)
+    manifest = night_equals_cold(tonight, db, tmp_path)
+    assert manifest["increment"]["history_rows_staged"] >= rows
+    with duckdb.connect(str(db), read_only=True) as con:
+        kept = dict(
+            con.execute(
+                "select regexp_extract(source_file, '[^/]+$'), count(*) from medical_claim "
+                "where person_id = ? group by all",
+                [person],
+            ).fetchall()
+        )
+    assert kept.pop("zz-tonight.parquet") == 1
+    assert set(kept) == {"a-history.csv", "b-history.parquet"}, kept
+    assert sum(kept.values()) == rows
+
+
+def _events(stderr: str, message: str) -> list[dict]:
+    """The `--log-json` events of a run with `message`."""
+    events = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    return [e for e in events if e["message"] == message]
+
+
+def test_person_ids_are_checked_once_and_a_padded_one_is_still_found(nights: dict, tmp_path: Path):
+    """A night looks the persons entering the cohort up by their person_id as read in the
+    history files whose person ids are all their own trimmed text; it learns that of
+    each history file the first time it needs it (input_files.person_ids_trimmed) and
+    carries it to later nights. A history file holding the entering person's id with
+    blanks around it is searched the careful way: the row is still found, on both nights
+    both equal a cold run, and only the files not known yet are checked."""
+    medical = f"read_parquet('{nights['history']}/medical_claim/*.parquet')"
+    codes = "(" + ", ".join(f"'{c}'" for c in ESI) + ")"
+    history, night_a, night_b = tmp_path / "history", tmp_path / "a", tmp_path / "b"
+    for folder in (history, night_a, night_b):
+        link_history(nights["history"], folder)
+    with duckdb.connect() as con:
+        con.execute(f"create table m as select * from {medical}")
+        p, q_ = (
+            r[0]
+            for r in con.execute(
+                f"select person_id from m group by person_id "
+                f"having count(*) filter (where hcpcs_code in {codes}) = 0 "
+                "order by person_id limit 2"
+            ).fetchall()
+        )
+        con.execute(
+            f"copy (select * replace ('PADDED-P' as claim_id, '  {p} ' as person_id) from m "
+            f"where hcpcs_code not in {codes} order by claim_id, claim_line_number limit 1) "
+            f"to '{history}/medical_claim/c-padded.parquet'"
+        )
+        for person, folder in ((p, night_a), (q_, night_b)):
+            con.execute(
+                f"copy (select * replace ('NEW-ESI-{person}' as claim_id, '{person}' as "
+                f"person_id) from m where hcpcs_code in {codes} "
+                f"order by claim_id, claim_line_number limit 1) "
+                f"to '{folder}/medical_claim/zz-{folder.name}.parquet'"
+            )
+    for folder in (night_a, night_b):
+        os.link(history / "medical_claim" / "c-padded.parquet",
+                folder / "medical_claim" / "c-padded.parquet")  # fmt: skip
+    os.link(night_a / "medical_claim" / "zz-a.parquet", night_b / "medical_claim" / "zz-a.parquet")
+    db = tmp_path / "db" / "audit.duckdb"
+    run(history, tmp_path / "out-0", db)
+
+    def night(folder: Path) -> tuple[dict, dict]:
+        done = run_cli("run", "--input", folder, "--out", tmp_path / f"out-{folder.name}",
+                       "--db", db, "--log-json")  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        checked = {
+            e["message"].rsplit(" ", 1)[1]: e["files"]
+            for e in _events(done.stderr, "checked the person ids of medical_claim")
+        }
+        with duckdb.connect(str(db), read_only=True) as con:
+            known = dict(
+                con.execute(
+                    "select regexp_extract(source_file, '[^/]+$'), person_ids_trimmed "
+                    "from input_files where table_name = 'medical_claim'"
+                ).fetchall()
+            )
+        return checked, known
+
+    checked, known = night(night_a)
+    assert checked == {"medical_claim": len(known) - 1}  # every history file, not tonight's
+    assert known.pop("c-padded.parquet") is False and known.pop("zz-a.parquet") is None
+    assert known and all(known.values()), known
+    with duckdb.connect(str(db), read_only=True) as con:
+        padded = con.execute(
+            "select person_id from medical_claim where claim_id = 'PADDED-P'"
+        ).fetchall()
+    assert padded == [(p,)]  # the padded row of the entering person is in the cohort
+    same_as_cold(night_a, db, tmp_path / "cold-a")
+
+    checked, known = night(night_b)
+    assert checked == {"medical_claim": 1}  # last night's new file only
+    assert known["zz-a.parquet"] is True and known["c-padded.parquet"] is False
+    same_as_cold(night_b, db, tmp_path / "cold-b")
+
+
+def test_dynamic_filters_are_raised_for_few_keys_and_restored():
+    """`increment.dynamic_filters` raises DuckDB's dynamic filter threshold to the keys'
+    count within its block, up to DYNAMIC_FILTER_LIMIT (beyond it such a filter costs
+    more than it saves: the setting is left alone), and restores it after, also when the
+    block fails."""
+    setting = "select current_setting('dynamic_or_filter_threshold')"
+    with duckdb.connect() as con:
+        before = con.execute(setting).fetchall()[0][0]
+        with increment.dynamic_filters(con, 5_233):
+            assert con.execute(setting).fetchall()[0][0] == 5_233
+        with increment.dynamic_filters(con, increment.DYNAMIC_FILTER_LIMIT + 1):
+            assert con.execute(setting).fetchall()[0][0] == before
+        with pytest.raises(duckdb.Error), increment.dynamic_filters(con, 100):
+            con.execute("select * from no_such_table")
+        assert con.execute(setting).fetchall()[0][0] == before
