@@ -15,7 +15,9 @@ and reads of the history files only what tonight can change:
 * the rows of the persons who enter the cohort tonight (an ESI line in a new file, none
   before): the cohort holds every accepted row of its persons.
 
-That is one scan of the key columns and ``person_id`` of the history. Everything else
+That is one scan of the key columns and ``person_id`` of the history (joins on the ids as
+read, in the files where they have no blank at either end), and the rows found are read
+whole by their row numbers. Everything else
 comes from the previous database: the cohort's rows of the history files (their lineage
 moved to tonight's paths; a gone file's rows left out), the duplicate-key issues of
 history rows that no key of tonight touches, and the coverage counts (counted again
@@ -275,12 +277,12 @@ def stage_old_rows(
 
     `parquet`: the table's Parquet files. Their rows are read through
     `load.by_row_view` on their row numbers, with DuckDB's dynamic filter threshold
-    raised to the rows' count, so that the join hands the Parquet reader the row numbers
-    themselves and it decodes only the vectors that hold them (100M history lines, the
-    5,233 rows of the persons entering the cohort on the bench's second night: 8.3 s,
-    against 13.0 s for finding them on ``raw_<table>``'s computed record_number after
-    every column of every row is decoded). The rows of other files (CSV, read through
-    their Parquet copies) are found on that record_number."""
+    raised to the rows' count (`dynamic_filters`), so that the join hands the reader the
+    row numbers themselves and it decodes only the vectors that hold them (100M history
+    lines, the 5,233 rows of the persons entering the cohort on the bench's second
+    night: 8.3 s, against 13.0 s for finding them on ``raw_<table>``'s computed
+    record_number after every column of every row is decoded). The rows of other files
+    (CSV, read through their Parquet copies) are found on that record_number."""
     hits = _hits(table)
     found = scan.count(con, hits)
     if not found:

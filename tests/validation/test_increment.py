@@ -74,6 +74,17 @@ def copy_last_night(nights: dict, tmp_path: Path) -> Path:
     return db
 
 
+def file_flags(db: Path, column: str) -> dict[str, bool | None]:
+    """input_files.`column` of each medical_claim file of `db`, by file name."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        return dict(
+            con.execute(
+                f"select regexp_extract(source_file, '[^/]+$'), {column} from input_files "
+                "where table_name = 'medical_claim'"
+            ).fetchall()
+        )
+
+
 def run(folder: Path, out: Path, db: Path) -> dict:
     done = run_cli("run", "--input", folder, "--out", out, "--db", db)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -268,13 +279,7 @@ def test_a_night_without_entering_persons_looks_up_trimmed_ids(nights: dict, tmp
     con.close()
     db = tmp_path / "db" / "audit.duckdb"
     run(nights["history"], tmp_path / "out-0", db)
-    with duckdb.connect(str(db), read_only=True) as first:
-        trimmed = dict(
-            first.execute(
-                "select regexp_extract(source_file, '[^/]+$'), key_ids_trimmed from input_files "
-                "where table_name = 'medical_claim'"
-            ).fetchall()
-        )
+    trimmed = file_flags(db, "key_ids_trimmed")
     assert trimmed.pop("zz-padded.parquet") is False
     assert trimmed and all(trimmed.values()), trimmed
     night_equals_cold(folder, db, tmp_path)
@@ -465,14 +470,7 @@ def test_person_ids_are_checked_once_and_a_padded_one_is_still_found(nights: dic
             e["message"].rsplit(" ", 1)[1]: e["files"]
             for e in _events(done.stderr, "checked the person ids of medical_claim")
         }
-        with duckdb.connect(str(db), read_only=True) as con:
-            known = dict(
-                con.execute(
-                    "select regexp_extract(source_file, '[^/]+$'), person_ids_trimmed "
-                    "from input_files where table_name = 'medical_claim'"
-                ).fetchall()
-            )
-        return checked, known
+        return checked, file_flags(db, "person_ids_trimmed")
 
     checked, known = night(night_a)
     assert checked == {"medical_claim": len(known) - 1}  # every history file, not tonight's
