@@ -92,6 +92,16 @@ class Completed:
     stderr: str
 
 
+def copy_database(db: Path, folder: Path) -> Path:
+    """A copy of the audit database `db` and the files beside it that share its name (its
+    run journal, member key), into `folder` (created); returns the copy's path."""
+    folder.mkdir(parents=True)
+    for path in db.parent.glob(f"{db.stem}.*"):
+        if path.is_file():
+            shutil.copy2(path, folder / path.name)
+    return folder / db.name
+
+
 def _cli_command() -> list[str]:
     script = Path(sys.executable).parent / "claims-audit"
     if script.exists():

@@ -27,6 +27,7 @@ from jobs.ingest import schema
 from jobs.report.context.summary import out_of_scope_codes
 from jobs.review.decisions import dollar_totals
 from jobs.synthetic.scenarios import ESI_CODES as GENERATOR_ESI_CODES
+from jobs.validation import quarantine, validate
 
 # The exception columns (README, "Outputs") and the audit's tables.
 EXCEPTION_COLUMNS = (
@@ -758,24 +759,9 @@ def _quality_tables(
     hostile: bool,
     n_lines: int,
 ) -> None:
-    con.execute(
-        """
-        create table rejected_rows (
-            run_id varchar, table_name varchar, source_file varchar, record_number bigint,
-            reasons varchar, details varchar, original_values varchar
-        );
-        create table row_issues (
-            table_name varchar, source_file varchar, record_number bigint,
-            reason varchar, level varchar, column_name varchar, description varchar
-        );
-        create table validation_results (
-            run_id varchar, table_name varchar, expectation_type varchar,
-            column_name varchar, reason varchar, level varchar, description varchar,
-            success boolean, element_count bigint, unexpected_count bigint,
-            unexpected_examples varchar
-        );
-        """
-    )
+    # the product's own tables, so that the report is tested on what a run writes
+    quarantine.create_rejected_rows_table(con)
+    validate.create_issue_tables(con)
     reasons = [
         (
             "malformed_hcpcs_code:hcpcs_code",

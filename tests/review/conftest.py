@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import copy_database, run_cli
 
 NIGHTS = 3
 LINES = 10_000
@@ -248,9 +247,4 @@ def nights(tmp_path_factory: pytest.TempPathFactory) -> Nights:
 @pytest.fixture
 def db_copy(nights: Nights, tmp_path: Path) -> Path:
     """The audit database after the last night (and its run journal), copied."""
-    target = tmp_path / "db" / "audit.duckdb"
-    target.parent.mkdir()
-    for path in nights.db.parent.glob("audit.*"):
-        if path.is_file():
-            shutil.copy2(path, target.parent / path.name)
-    return target
+    return copy_database(nights.db, tmp_path / "db")

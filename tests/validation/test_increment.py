@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -21,7 +20,7 @@ import pytest
 
 from jobs.audit.reference import ESI_VALUE_SET, read_value_sets
 from jobs.validation import increment
-from tests.conftest import run_cli
+from tests.conftest import copy_database, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -66,12 +65,7 @@ def snapshot(db: Path) -> dict[str, list]:
 def copy_last_night(nights: dict, tmp_path: Path) -> Path:
     """A copy of the fixture's night database (with its run journal and member key) under
     `tmp_path`, for a test's own next night; returns its path."""
-    db = tmp_path / "db" / "audit.duckdb"
-    db.parent.mkdir()
-    for path in nights["db"].parent.glob("audit.*"):
-        if path.is_file():
-            shutil.copy2(path, db.parent / path.name)
-    return db
+    return copy_database(nights["db"], tmp_path / "db")
 
 
 def file_flags(db: Path, column: str) -> dict[str, bool | None]:
