@@ -236,23 +236,20 @@ def load_raw(
         source.columns_found = mapping.found
         source.mapping = mapping_key(source.format, mapping.select)
     by_row = []
-    for j, (select, group) in enumerate(parquet.items()):
+    for select, group in parquet.items():
         paths = "[" + ", ".join(lit(str(f.path)) for f in group) + "]"
-        name = f"raw_{table.name}_parquet_{j}"
-        read = (
+        by_row.append(
+            f"select _ca_file as source_file, file_row_number, {', '.join(select)} "
             f"from read_parquet({paths}, file_row_number = true, filename = '_ca_file', "
             "union_by_name = true)"
         )
-        con.execute(
-            f"create or replace view {name} as select _ca_file as source_file, "
-            f"file_row_number + 1 as record_number, {', '.join(select)} {read}"
-        )
-        parts.append(f"select * from {name}")
-        columns = ", ".join(select)
-        by_row.append(f"select _ca_file as source_file, file_row_number, {columns} {read}")
-    con.execute(f"create or replace view raw_{table.name} as " + " union all ".join(parts))
     if by_row:
         con.execute(f"create or replace view {by_row_view(table)} as " + " union all ".join(by_row))
+        parts.append(
+            "select source_file, file_row_number + 1 as record_number, "
+            f"* exclude (source_file, file_row_number) from {by_row_view(table)}"
+        )
+    con.execute(f"create or replace view raw_{table.name} as " + " union all ".join(parts))
 
 
 def by_row_view(table: Table) -> str:

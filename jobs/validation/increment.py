@@ -284,19 +284,18 @@ def stage_old_rows(
     record_number after every column of every row is decoded). The rows of other files
     (CSV, read through their Parquet copies) are found on that record_number."""
     hits = _hits(table)
-    found = scan.count(con, hits)
+    in_parquet = scan.file_filter(sorted(parquet))
+    ((found, elsewhere),) = con.execute(
+        f"select count(*), count(*) filter (where not ({in_parquet})) from {hits}"
+    ).fetchall()
     if not found:
         return 0
     columns = ", ".join(q(c) for c in table.column_names)
-    in_parquet = scan.file_filter(sorted(parquet))
     parts = [
         f"select source_file, file_row_number + 1 as record_number, {columns} "
         f"from {load.by_row_view(table)} where (source_file, file_row_number) in "
         f"(select source_file, record_number - 1 from {hits} where {in_parquet})"
     ] if parquet else []  # fmt: skip
-    ((elsewhere,),) = con.execute(
-        f"select count(*) from {hits} where not ({in_parquet})"
-    ).fetchall()
     if elsewhere:
         parts.append(
             f"select source_file, record_number, {columns} from raw_{table.name}_old "

@@ -62,12 +62,6 @@ def snapshot(db: Path) -> dict[str, list]:
         con.close()
 
 
-def copy_last_night(nights: dict, tmp_path: Path) -> Path:
-    """A copy of the fixture's night database (with its run journal and member key) under
-    `tmp_path`, for a test's own next night; returns its path."""
-    return copy_database(nights["db"], tmp_path / "db")
-
-
 def file_flags(db: Path, column: str) -> dict[str, bool | None]:
     """input_files.`column` of each medical_claim file of `db`, by file name."""
     with duckdb.connect(str(db), read_only=True) as con:
@@ -239,7 +233,7 @@ def test_a_changed_file_is_decided_again(nights: dict, tmp_path: Path):
         f"to '{folder}/medical_claim/zz-tonight.parquet'"
     )
     con.close()
-    db = copy_last_night(nights, tmp_path)
+    db = copy_database(nights["db"], tmp_path / "db")  # for this test's own next night
     night_equals_cold(folder, db, tmp_path)
     # the cohort person's line whose only copy was withdrawn is accepted again
     claim_id, line = nights["keys"][1]
@@ -330,7 +324,7 @@ def test_a_new_practitioner_file_meets_the_carried_ones(nights: dict, tmp_path: 
             f"select * replace ('9999999995' as npi) from {history} where npi = '{npi}') "
             f"to '{folder}/practitioner/zz-new.parquet'"
         )
-    db = copy_last_night(nights, tmp_path)
+    db = copy_database(nights["db"], tmp_path / "db")  # for this test's own next night
     manifest = night_equals_cold(folder, db, tmp_path)
     practitioner = {i["path"].rsplit("/", 1)[1]: i for i in manifest["inputs"]
                     if i["table"] == "practitioner"}  # fmt: skip
